@@ -1,0 +1,73 @@
+import Foundation
+import Logging
+
+/// Holds one input's committed checkpoints in memory and writes them to the store,
+/// coalesced: `advance` only records what is done; a write happens at most once per
+/// `interval` (from `run`) and at `flush`. The pipeline calls `advance` with the position
+/// below which every line is done; inputs only read `committed` at start and `forget`
+/// sources that are gone for good.
+public actor CheckpointCommitter {
+    public nonisolated let input: String
+    private let store: CheckpointStore
+    private let interval: Duration
+    private let logger: Logger
+    private var checkpoints: [String: Checkpoint]
+    private var dirty = false
+    /// How many times the checkpoints were written.
+    public private(set) var commits = 0
+
+    /// Loads the input's committed checkpoints from the store.
+    public init(
+        input: String, store: CheckpointStore, interval: Duration = .seconds(1),
+        logger: Logger = Logger(label: "lk-forwarder.checkpoints")
+    ) throws(CheckpointStoreError) {
+        self.input = input
+        self.store = store
+        self.interval = interval
+        self.logger = logger
+        self.checkpoints = try store.load(input: input)
+    }
+
+    /// The checkpoints as last committed or advanced, by key.
+    public var committed: [String: Checkpoint] { checkpoints }
+
+    /// Records that everything up to each of these positions is done. A later position of
+    /// the same key replaces an earlier one.
+    public func advance(_ positions: some Sequence<Checkpoint>) {
+        for var position in positions {
+            position.committedAt = Date()
+            checkpoints[position.key] = position
+            dirty = true
+        }
+    }
+
+    /// Drops the checkpoint of a source that is gone for good.
+    public func forget(key: String) {
+        if checkpoints.removeValue(forKey: key) != nil { dirty = true }
+    }
+
+    /// Writes the checkpoints now if anything changed since the last write.
+    public func flush() throws(CheckpointStoreError) {
+        guard dirty else { return }
+        try store.save(input: input, checkpoints)
+        dirty = false
+        commits += 1
+    }
+
+    /// Writes what changed once per interval until the task is cancelled, then once more.
+    public func run() async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: interval)
+            flushLogging()
+        }
+        flushLogging()
+    }
+
+    private func flushLogging() {
+        do {
+            try flush()
+        } catch {
+            logger.error("checkpoint commit failed", metadata: ["input": "\(input)", "error": "\(error)"])
+        }
+    }
+}
