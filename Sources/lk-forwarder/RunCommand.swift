@@ -1,0 +1,6 @@
+import ArgumentParser
+
+/// Placeholder: replaced by the `run` command.
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "run")
+}
