@@ -10,6 +10,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "lk-forwarder", targets: ["lk-forwarder"]),
+        .executable(name: "lk-bench", targets: ["lk-bench"]),
         /// The lk-dispatch call as a Swift library: `Dispatcher(client:stream:producerId:)`.
         .library(name: "LKDispatch", targets: ["Sinks"]),
     ],
@@ -96,6 +97,18 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        /// Benchmark commands (release builds): see docs/performance.md.
+        .executableTarget(
+            name: "lk-bench",
+            dependencies: [
+                "JSON", "LKEvent", "Config", "Rules", "Checkpoints", "FileInput", "JournalInput", "Kinesis", "Sinks",
+                "Pipeline",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
 
