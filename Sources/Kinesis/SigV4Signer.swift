@@ -66,11 +66,11 @@ public struct SigV4Signer: Sendable {
             headerBlock += name + ":" + (canonicalHeaders[name] ?? "") + "\n"
         }
 
-        let canonicalQuery = query
-            .map { (Self.uriEncode($0.name), Self.uriEncode($0.value)) }
-            .sorted { $0.0 == $1.0 ? $0.1 < $1.1 : $0.0 < $1.0 }
-            .map { "\($0.0)=\($0.1)" }
-            .joined(separator: "&")
+        let encodedQuery: [(name: String, value: String)] = query.map { (Self.uriEncode($0.name), Self.uriEncode($0.value)) }
+        let sortedQuery = encodedQuery.sorted { left, right in
+            left.name == right.name ? left.value < right.value : left.name < right.name
+        }
+        let canonicalQuery = sortedQuery.map { $0.name + "=" + $0.value }.joined(separator: "&")
 
         let canonicalRequest = [
             method.uppercased(),
