@@ -59,6 +59,8 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
             ]
         ),
@@ -119,7 +121,10 @@ let package = Package(
         .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints"]),
         .testTarget(name: "FileInputTests", dependencies: ["FileInput", "Checkpoints"]),
         .testTarget(name: "JournalInputTests", dependencies: ["JournalInput", "Checkpoints", "JSON"]),
-        .testTarget(name: "KinesisTests", dependencies: ["Kinesis", "Sinks", "LKEvent", "JSON"]),
+        .testTarget(
+            name: "KinesisTests",
+            dependencies: ["Kinesis", "Sinks", "LKEvent", "JSON", "Config", .product(name: "Logging", package: "swift-log")]
+        ),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Checkpoints", "Sinks", "LKEvent", "Config"]),
         .testTarget(name: "ServiceTests", dependencies: ["Service"]),
     ],
