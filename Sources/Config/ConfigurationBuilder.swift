@@ -88,7 +88,10 @@ struct ConfigurationBuilder {
 
     // MARK: Sink
 
-    static let commonSinkKeys = ["type", "max_in_flight", "batch", "max_record_bytes", "ordering", "drain_timeout"]
+    static let commonSinkKeys = [
+        "type", "max_in_flight", "batch", "max_record_bytes", "ordering", "drain_timeout", "max_buffered_events",
+        "max_buffered_bytes",
+    ]
     static let kinesisOnlyKeys = ["stream", "region", "endpoint", "profile", "role_arn"]
     static let fileOnlyKeys = ["path"]
 
@@ -152,6 +155,18 @@ struct ConfigurationBuilder {
             sink.ordering = ordering
         }
         if let d = try reader.duration(fields, "drain_timeout", in: .zero ... .seconds(3600)) { sink.drainTimeout = d }
+        if let n = try reader.int(fields, "max_buffered_events", in: 1...10_000_000, why: " (events held before acknowledgement)") {
+            sink.maxBufferedEvents = n
+        }
+        if let n = try reader.byteSize(fields, "max_buffered_bytes", in: 1...(1 << 32), why: " (bytes held before acknowledgement)") {
+            sink.maxBufferedBytes = n
+        }
+        if sink.maxBufferedBytes < sink.maxRecordBytes {
+            let key = fields.has("max_buffered_bytes") ? "sink.max_buffered_bytes" : "sink.max_record_bytes"
+            throw reader.error(
+                key,
+                "max_buffered_bytes (\(sink.maxBufferedBytes)) must be at least max_record_bytes (\(sink.maxRecordBytes)), or the largest event could never be held")
+        }
         return sink
     }
 
