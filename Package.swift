@@ -40,6 +40,7 @@ let package = Package(
             name: "FileInput",
             dependencies: [
                 "Checkpoints",
+                "Config",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
@@ -115,8 +116,8 @@ let package = Package(
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "LKEventTests", dependencies: ["LKEvent", "JSON"]),
         .testTarget(name: "RulesTests", dependencies: ["Rules", "Config", "JSON", "LKEvent"]),
-        .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints"]),
-        .testTarget(name: "FileInputTests", dependencies: ["FileInput", "Checkpoints"]),
+        .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "FileInputTests", dependencies: ["FileInput", "Checkpoints", "Config", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "JournalInputTests", dependencies: ["JournalInput", "Checkpoints", "JSON"]),
         .testTarget(name: "KinesisTests", dependencies: ["Kinesis", "Sinks", "LKEvent", "JSON"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Checkpoints", "Sinks", "LKEvent", "Config"]),
