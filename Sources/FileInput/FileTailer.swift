@@ -109,7 +109,12 @@ final class FileTailer {
             let wait = nextDeadline() - clock.now
             apply(await watcher.changes(waitingAtMost: max(wait, .milliseconds(1))))
         }
-        for file in files.values { Glibc.close(file.fd) }
+        for file in files.values {
+            Glibc.close(file.fd)
+            closedLines += file.linesRead
+            closedBytes += file.bytesRead
+            closedTooLong += file.linesTooLong
+        }
         files = [:]
         watcher.close()
         publishStatistics()
