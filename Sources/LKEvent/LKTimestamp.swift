@@ -12,7 +12,10 @@ public enum LKTimestamp {
 
     /// Appends the canonical text of `date` (without quotes).
     public static func append(_ date: Date, to out: inout [UInt8]) {
-        let millis = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
+        // Round to the microsecond first so that a Double that is a hair below a whole
+        // millisecond (1451606400.123 stored as ...122.9999) is not written one ms early.
+        let micros = Int64((date.timeIntervalSince1970 * 1_000_000).rounded())
+        let millis = micros >= 0 ? micros / 1000 : (micros - 999) / 1000
         var days = millis / 86_400_000
         var msOfDay = millis % 86_400_000
         if msOfDay < 0 {
@@ -96,7 +99,7 @@ public enum LKTimestamp {
         else { return nil }
         let days = daysFromCivil(year: year, month: month, day: day)
         let seconds = days * 86_400 + hour * 3600 + minute * 60 + min(second, 59) - offsetMinutes * 60
-        return Date(timeIntervalSince1970: Double(seconds) + Double(millis) / 1000)
+        return Date(timeIntervalSince1970: Double(seconds * 1000 + millis) / 1000)
     }
 
     private static func digits(_ value: Int64, _ width: Int, _ out: inout [UInt8]) {
