@@ -107,6 +107,7 @@ let package = Package(
                 "JSON", "LKEvent", "Config", "Rules", "Checkpoints", "FileInput", "JournalInput", "Kinesis", "Sinks",
                 "Pipeline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -118,7 +119,10 @@ let package = Package(
         .testTarget(name: "RulesTests", dependencies: ["Rules", "Config", "JSON", "LKEvent"]),
         .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints"]),
         .testTarget(name: "FileInputTests", dependencies: ["FileInput", "Checkpoints"]),
-        .testTarget(name: "JournalInputTests", dependencies: ["JournalInput", "Checkpoints", "JSON"]),
+        .testTarget(
+            name: "JournalInputTests",
+            dependencies: ["JournalInput", "Checkpoints", "Config", "JSON", .product(name: "Logging", package: "swift-log")]
+        ),
         .testTarget(name: "KinesisTests", dependencies: ["Kinesis", "Sinks", "LKEvent", "JSON"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Checkpoints", "Sinks", "LKEvent", "Config"]),
         .testTarget(name: "ServiceTests", dependencies: ["Service"]),
