@@ -30,7 +30,6 @@ struct JournalEntryEncoder {
 
     private var storage: [UInt8] = []
     private var fields: [Field] = []
-    private var output: [UInt8] = []
 
     /// Starts a new entry.
     mutating func reset() {
@@ -67,14 +66,15 @@ struct JournalEntryEncoder {
     }
 
     /// The JSON object of the entry built from the fields added since `reset()`.
-    mutating func encode(cursor: String, realtime: UInt64, monotonic: UInt64, bootID: String) -> [UInt8] {
-        output.removeAll(keepingCapacity: true)
+    func encode(cursor: String, realtime: UInt64, monotonic: UInt64, bootID: String) -> [UInt8] {
+        var output: [UInt8] = []
+        output.reserveCapacity(storage.count + fields.count * 6 + cursor.utf8.count + 128)
         output.append(contentsOf: #"{"__CURSOR":"#.utf8)
         JSONWriter.appendString(cursor, to: &output)
         output.append(contentsOf: #","__REALTIME_TIMESTAMP":""#.utf8)
-        appendDecimal(realtime)
+        Self.appendDecimal(realtime, to: &output)
         output.append(contentsOf: #"","__MONOTONIC_TIMESTAMP":""#.utf8)
-        appendDecimal(monotonic)
+        Self.appendDecimal(monotonic, to: &output)
         output.append(contentsOf: #"","_BOOT_ID":"#.utf8)
         JSONWriter.appendString(bootID, to: &output)
         for field in fields where !field.repeated {
@@ -82,12 +82,12 @@ struct JournalEntryEncoder {
             JSONWriter.appendString(String(decoding: storage[field.nameStart..<field.nameEnd], as: UTF8.self), to: &output)
             output.append(UInt8(ascii: ":"))
             if field.nextSame < 0 {
-                appendValue(field)
+                appendValue(field, to: &output)
             } else {
                 output.append(UInt8(ascii: "["))
                 var current = field
                 while true {
-                    appendValue(current)
+                    appendValue(current, to: &output)
                     guard current.nextSame >= 0 else { break }
                     current = fields[current.nextSame]
                     output.append(UInt8(ascii: ","))
@@ -99,7 +99,7 @@ struct JournalEntryEncoder {
         return output
     }
 
-    private mutating func appendValue(_ field: Field) {
+    private func appendValue(_ field: Field, to output: inout [UInt8]) {
         if field.valueEnd - field.nameStart >= Self.threshold {
             output.append(contentsOf: "null".utf8)
             return
@@ -111,13 +111,13 @@ struct JournalEntryEncoder {
             output.append(UInt8(ascii: "["))
             for (i, byte) in value.enumerated() {
                 if i > 0 { output.append(UInt8(ascii: ",")) }
-                appendDecimal(UInt64(byte))
+                Self.appendDecimal(UInt64(byte), to: &output)
             }
             output.append(UInt8(ascii: "]"))
         }
     }
 
-    private mutating func appendDecimal(_ number: UInt64) {
+    private static func appendDecimal(_ number: UInt64, to output: inout [UInt8]) {
         if number < 10 {
             output.append(UInt8(ascii: "0") + UInt8(number))
         } else {

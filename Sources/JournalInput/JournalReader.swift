@@ -237,11 +237,13 @@ actor JournalReader {
         var present: Set<FileIdentity> = []
         for path in journalFiles() {
             var info = stat()
-            guard stat(path, &info) == 0 else { continue }
+            guard stat(path, &info) == 0, info.st_size > 0 else { continue }
             let identity = FileIdentity(path: path, device: UInt64(info.st_dev), inode: UInt64(info.st_ino))
             present.insert(identity)
             guard !checkedFiles.contains(identity) else { continue }
-            if let failure = Journal.openFailure(file: path) {
+            // A file caught while its writer creates it may not have a complete header
+            // yet: only a failure that persists a moment later is reported.
+            if Journal.openFailure(file: path) != nil, usleep(100_000) == 0, let failure = Journal.openFailure(file: path) {
                 counters.update { $0.unreadableFiles += 1 }
                 logger.warning(
                     "skipping a journal file that cannot be read",

@@ -11,8 +11,10 @@ final class WakeSignal: Sendable {
 
     init() throws(JournalError) {
         var fds: [Int32] = [-1, -1]
-        guard pipe2(&fds, O_CLOEXEC | O_NONBLOCK) == 0 else {
-            throw JournalError(operation: "create the wake-up pipe", code: errno)
+        guard pipe(&fds) == 0 else { throw JournalError(operation: "create the wake-up pipe", code: errno) }
+        for fd in fds {
+            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
         }
         readDescriptor = fds[0]
         writeDescriptor = fds[1]
