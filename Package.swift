@@ -47,7 +47,7 @@ let package = Package(
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
         .target(
             name: "JournalInput",
-            dependencies: ["CSystemd", "Checkpoints", "JSON", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["CSystemd", "Checkpoints", "Config", "JSON", .product(name: "Logging", package: "swift-log")]
         ),
 
         // Outputs.
