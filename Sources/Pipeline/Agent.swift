@@ -152,16 +152,21 @@ public final class Agent: Service {
             }
             let inputLogger = logger.with(input: input.name)
             let source: any LineInput
+            let reporter: InputMetrics
             switch input.kind {
             case .file(let file):
-                source = FileInput(name: input.name, config: file, committer: committer, logger: inputLogger)
+                let fileInput = FileInput(name: input.name, config: file, committer: committer, logger: inputLogger)
+                source = fileInput
+                reporter = .file(fileInput)
             case .journald(let journal):
-                source = JournalInput(name: input.name, config: journal, committer: committer, logger: inputLogger)
+                let journalInput = JournalInput(name: input.name, config: journal, committer: committer, logger: inputLogger)
+                source = journalInput
+                reporter = .journal(journalInput)
             }
             let pump = InputPump(
                 name: input.name, rules: holder, sender: sender, flow: flow, sink: sinkConfig, metrics: metrics,
                 logger: inputLogger)
-            built.append(Part(input: source, pump: pump, committer: committer))
+            built.append(Part(input: source, pump: pump, committer: committer, metrics: reporter))
         }
         let parts = built
         let readiness = Readiness(count: parts.count, whenAll: events.ready)
@@ -225,6 +230,7 @@ public final class Agent: Service {
             events.heartbeat()
             if ContinuousClock.now - lastStatus >= .seconds(5) {
                 lastStatus = .now
+                for part in parts { part.metrics.publish() }
                 let problem = health.problem.map { "; unhealthy: \($0)" } ?? ""
                 events.status("forwarding \(parts.count) input(s); \(backlog) event(s) in flight\(problem)")
             }
@@ -240,6 +246,7 @@ public final class Agent: Service {
         let input: any LineInput
         let pump: InputPump
         let committer: CheckpointCommitter
+        let metrics: InputMetrics
     }
 }
 
