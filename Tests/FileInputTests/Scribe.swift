@@ -16,7 +16,8 @@ final class Scribe: Sendable {
         /// Rename to `<path>.<k>`; the writer writes a few more lines to the old file, then
         /// reopens the path (creating a new file).
         case rename
-        /// Copy to `<path>.<k>`, then truncate the file in place.
+        /// Copy to `<path>.<k>`, then truncate the file in place; between the two, the
+        /// writer goes on for up to a few milliseconds (what it writes then is lost).
         case copyTruncate
     }
 
@@ -33,6 +34,7 @@ final class Scribe: Sendable {
         var stop = false
         var reopen = false
         var running = 0
+        var rotating = false
         var rotations = 0
         var paused = false
     }
@@ -89,7 +91,10 @@ final class Scribe: Sendable {
     /// Starts the rotator: `rotations` rotations, one every `interval` (randomised
     /// between half and one and a half of it), of the given kinds in turn.
     func startRotator(rotations: Int, kinds: [Rotation], interval: Duration, seed: UInt64) {
-        state.withLock { $0.running += 1 }
+        state.withLock {
+            $0.running += 1
+            $0.rotating = true
+        }
         let thread = Thread { [self] in
             var random = SplitMix(seed: seed)
             for index in 0..<rotations {
@@ -104,16 +109,19 @@ final class Scribe: Sendable {
                     while state.withLock({ $0.reopen && !$0.stop }) { Thread.sleep(forTimeInterval: 0.001) }
                     if Glibc.rename(path, target) == 0 { state.withLock { $0.reopen = true } }
                 case .copyTruncate:
-                    copyTruncate(to: target)
+                    copyTruncate(to: target, gap: Double(random.next() % 3000) / 1_000_000)
                 }
                 state.withLock { $0.rotations += 1 }
             }
-            state.withLock { $0.running -= 1 }
+            state.withLock {
+                $0.running -= 1
+                $0.rotating = false
+            }
         }
         thread.start()
     }
 
-    private func copyTruncate(to target: String) {
+    private func copyTruncate(to target: String, gap: TimeInterval) {
         let source = Glibc.open(path, O_RDWR | O_CLOEXEC)
         guard source >= 0 else { return }
         defer { Glibc.close(source) }
@@ -131,6 +139,7 @@ final class Scribe: Sendable {
             copied += UInt64(n)
         }
         Glibc.close(copy)
+        Thread.sleep(forTimeInterval: gap)
         ftruncate(source, 0)
         state.withLock { $0.copies[UInt64(info.st_ino), default: []].append(copied) }
     }
@@ -142,6 +151,7 @@ final class Scribe: Sendable {
     func stop() { state.withLock { $0.stop = true } }
 
     var isRunning: Bool { state.withLock { $0.running > 0 } }
+    var isRotating: Bool { state.withLock { $0.rotating } }
     var written: Int { state.withLock { $0.records.count } }
     var rotations: Int { state.withLock { $0.rotations } }
 

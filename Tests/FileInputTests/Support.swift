@@ -174,7 +174,8 @@ final class RunningInput: Sendable {
     /// committed (advanced) as soon as it is received, like a pipeline that is done at once.
     static func start(
         config: FileInputConfig, committer: CheckpointCommitter, tuning: FileInputTuning = .testing,
-        logger: Logger = LogRecorder().logger, acknowledge: Bool = true, received: Received = Received()
+        logger: Logger = LogRecorder().logger, acknowledge: Bool = true, received: Received = Received(),
+        consumer: (@Sendable ([InputLine]) async -> Void)? = nil
     ) async throws -> RunningInput {
         let input = FileInput(name: committer.input, config: config, committer: committer, logger: logger, tuning: tuning)
         let ready = Mutex(false)
@@ -182,7 +183,11 @@ final class RunningInput: Sendable {
             try? await input.run(
                 deliver: { batch in
                     await received.receive(batch)
-                    if acknowledge { await committer.advance(lastPerKey(batch)) }
+                    if let consumer {
+                        await consumer(batch)
+                    } else if acknowledge {
+                        await committer.advance(lastPerKey(batch))
+                    }
                 },
                 ready: { ready.withLock { $0 = true } })
         }
