@@ -107,6 +107,7 @@ let package = Package(
                 "JSON", "LKEvent", "Config", "Rules", "Checkpoints", "FileInput", "JournalInput", "Kinesis", "Sinks",
                 "Pipeline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
