@@ -180,6 +180,7 @@ extension JSONDocument {
     }
 
     /// Decodes the escapes of a validated string body.
+    @usableFromInline
     static func unescape(_ body: ArraySlice<UInt8>) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(body.count)
