@@ -16,7 +16,7 @@ import Testing
 
     func setup(requestTimeout: Duration = .seconds(30)) async throws -> Setup {
         let moto = try await SharedMoto.shared.moto()
-        let proxy = try FaultProxyPeer(moto: moto)
+        let proxy = try await FaultProxyPeer(moto: moto)
         let client = KinesisClient(
             endpoint: try proxy.endpoint(region: moto.region), credentials: StaticCredentialProvider(moto.forwarder.credentials),
             requestTimeout: requestTimeout, logger: Logger(label: "test"))

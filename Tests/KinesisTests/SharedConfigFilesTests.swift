@@ -113,12 +113,12 @@ import Testing
     // The chain's choice.
 
     func resolve(_ extra: [String: String], profile: String? = nil, roleArn: String? = nil) async throws -> any CredentialProvider {
-        let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup)
-        defer { try? client.syncShutdown() }
-        let chain = CredentialChain(
-            environment: environment.merging(extra) { _, new in new }, region: "eu-west-1", httpClient: client,
-            logger: Logger(label: "test"))
-        return try chain.resolve(profile: profile, roleArn: roleArn)
+        try await withHTTPClient { client in
+            let chain = CredentialChain(
+                environment: environment.merging(extra) { _, new in new }, region: "eu-west-1", httpClient: client,
+                logger: Logger(label: "test"))
+            return try chain.resolve(profile: profile, roleArn: roleArn)
+        }
     }
 
     @Test func environmentComesFirst() async throws {

@@ -78,6 +78,7 @@ import Testing
         let moto = try await SharedMoto.shared.moto()
         let stream = try await moto.createStream()
         let sink = KinesisSink(client: try moto.client(), stream: stream, maxRecordBytes: 100, ownsClient: true)
+        defer { Task { await sink.shutdown() } }
         let results = try await sink.put([
             SinkRecord(partitionKey: "ok-1", data: Array(repeating: 65, count: 96)),
             SinkRecord(partitionKey: "", data: [1]),
@@ -85,7 +86,6 @@ import Testing
             SinkRecord(partitionKey: String(repeating: "x", count: 257), data: [1]),
             SinkRecord(partitionKey: "ok-2", data: []),
         ])
-        await sink.shutdown()
         #expect(results[0] == .accepted)
         #expect(results[4] == .accepted)
         for index in [1, 2, 3] {
@@ -141,7 +141,7 @@ import Testing
 
     @Test func dispatchRetriesThrottlingAndSendsOnlyTheFailedRecordAgain() async throws {
         let moto = try await SharedMoto.shared.moto()
-        let proxy = try FaultProxyPeer(moto: moto)
+        let proxy = try await FaultProxyPeer(moto: moto)
         let stream = try await moto.createStream()
         let client = KinesisClient(
             endpoint: try proxy.endpoint(region: moto.region), credentials: StaticCredentialProvider(moto.forwarder.credentials),
