@@ -155,6 +155,8 @@ class Agent:
         return self.stderr_path.read_text(errors="replace") if self.stderr_path.exists() else ""
 
     def close(self):
+        # Shown by pytest only when the test failed.
+        print(f"--- agent log ({self.config.name}) ---\n{self.log()}")
         if self.process and self.process.poll() is None:
             self.process.kill()
             self.process.wait(10)

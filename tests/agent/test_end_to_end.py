@@ -55,6 +55,7 @@ rules:
       data: "${{order}}"
       user_id: "${{user.id}}"
       partition_key: "${{order.id}}"
+    continue: true
   - name: audit
     input: orders
     match: {{ action: ["cancel"] }}
@@ -106,8 +107,11 @@ def test_stream_receives_exactly_what_test_prints(lk_binary, make_agent, moto, s
     ])
     agent = make_agent(config_text(state, logs, journal, stream, proxy.url)).start()
     expected_count = 3 + 1 + 2  # create, create, cancel + audit, two payments
-    records = wait_for(lambda: (r := read_stream(moto, stream)) and len(r) >= expected_count and r, 60,
-                       "every event on the stream")
+    try:
+        records = wait_for(lambda: (r := read_stream(moto, stream)) and len(r) >= expected_count and r, 60,
+                           "every event on the stream")
+    finally:
+        print("proxy:", proxy.stats(), "\nstream:", read_stream(moto, stream))
     assert agent.stop() == 0
     assert len(read_stream(moto, stream)) == expected_count
 
