@@ -112,7 +112,8 @@ enum ErrorClassifier {
             parsed.message = Redaction.redact(message, credentials)
         }
         let code = parsed.code ?? "HTTP \(status)"
-        let message = parsed.message.map { String($0.prefix(ErrorBody.maxMessageLength)) }
+        let message =
+            parsed.message.map { String($0.prefix(ErrorBody.maxMessageLength)) }
             ?? (parsed.code == nil ? Self.reason(status) : "")
         let kind: KinesisError.Kind
         if let code = parsed.code, let known = ErrorCodes.kind(of: code) {

@@ -93,11 +93,3 @@ public struct STSClient: Sendable {
             sessionToken: XMLText.firstElement("SessionToken", in: credentialsXML), expiration: expiration)
     }
 }
-
-extension Optional where Wrapped == String {
-    /// The value, unless it is nil or empty.
-    var nonEmpty: String? {
-        guard let self, !self.isEmpty else { return nil }
-        return self
-    }
-}

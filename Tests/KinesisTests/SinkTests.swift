@@ -117,7 +117,8 @@ import Testing
         let dispatcher = Dispatcher(client: client, stream: stream, producerId: "billing@host-12")
         let data = try RawJSON(validating: Array(#"{"orderId":42,"total":"19.90","note":"ünïcödé ☃"}"#.utf8))
         let stamp = Date(timeIntervalSince1970: 1_451_606_400)
-        let event = try await dispatcher.dispatch("order-created", data: data, sourceUserId: "user-7", partitionKey: "order-42", timestamp: stamp)
+        let event = try await dispatcher.dispatch(
+            "order-created", data: data, sourceUserId: "user-7", partitionKey: "order-42", timestamp: stamp)
         #expect(event.type == "order-created")
         #expect(event.partitionKey == "order-42")
         #expect(event.producerId == "billing@host-12")
