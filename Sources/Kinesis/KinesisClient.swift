@@ -258,7 +258,7 @@ public final class KinesisClient: Sendable {
         }
         let bytes = responseBody.readBytes(length: responseBody.readableBytes) ?? []
         guard (200..<300).contains(status) else {
-            let failure = ErrorClassifier.classify(status: status, headers: responseHeaders, body: bytes, credentials: credentials)
+            let failure = ErrorClassifier.classify(status: status, headers: responseHeaders, body: bytes, secrets: credentials.secrets)
             logger.debug(
                 "Kinesis request failed",
                 metadata: ["target": "\(target)", "status": "\(status)", "code": "\(failure.code)", "kind": "\(failure.kind)"])

@@ -110,7 +110,7 @@ import Testing
             accessKeyId: "ASIAEXAMPLE", secretAccessKey: "secret-value-123", sessionToken: String(repeating: "T", count: 400))
         let body =
             #"{"__type":"InvalidSignatureException","message":"The Canonical String for this request should have been 'POST\n/\n\nx-amz-security-token:\#(String(repeating: "T", count: 400))' and secret-value-123"}"#
-        let error = ErrorClassifier.classify(status: 400, headers: HTTPHeaders(), body: Array(body.utf8), credentials: credentials)
+        let error = ErrorClassifier.classify(status: 400, headers: HTTPHeaders(), body: Array(body.utf8), secrets: credentials.secrets)
         #expect(!error.message.contains("TTTTTTTT"))
         #expect(!error.message.contains("secret-value-123"))
         #expect(error.message.contains("<redacted>"))
