@@ -131,7 +131,18 @@ let package = Package(
             dependencies: ["Kinesis", "Sinks", "LKEvent", "JSON", "Config", .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Checkpoints", "Sinks", "LKEvent", "Config"]),
-        .testTarget(name: "ServiceTests", dependencies: ["Service"]),
+        .testTarget(
+            name: "ServiceTests",
+            dependencies: [
+                "Service",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -24,7 +24,7 @@ struct FieldPattern: Sendable {
         case leaf(LeafCondition)
     }
 
-    let key: [UInt8]
+    let key: StableBytes
     let condition: Condition
 }
 
@@ -39,7 +39,7 @@ struct LeafCondition: Sendable {
 
 /// A test on one leaf value of the event.
 enum ValueMatcher: Sendable {
-    case string([UInt8])
+    case string(StableBytes)
     case number(Double)
     case bool(Bool)
     case null
@@ -69,7 +69,7 @@ struct CaseText: Sendable {
 
 /// `anything-but`: matches a present leaf value that is none of these.
 enum AnythingBut: Sendable {
-    case strings([[UInt8]])
+    case strings([StableBytes])
     case numbers([Double])
     case prefix(CaseText)
     case suffix(CaseText)
@@ -239,7 +239,7 @@ enum PatternCompiler {
                         "a pattern value must be a list of values (like [\"x\"]) or an object of fields, found \(describe(member.value))")
                 }
             }
-            fields.append(FieldPattern(key: Array(key.utf8), condition: condition))
+            fields.append(FieldPattern(key: StableBytes(key), condition: condition))
         }
         return ObjectPattern(fields: fields, alternatives: alternatives)
     }
@@ -268,7 +268,7 @@ enum PatternCompiler {
         for (i, item) in items.enumerated() {
             try at(String(i)) { () throws(PatternError) in
                 switch item {
-                case .string(let s): matchers.append(.string(Array(s.utf8)))
+                case .string(let s): matchers.append(.string(StableBytes(s)))
                 case .number(let n): matchers.append(.number(try finite(n)))
                 case .bool(let b): matchers.append(.bool(b))
                 case .null: matchers.append(.null)
@@ -385,12 +385,12 @@ enum PatternCompiler {
 
     private static func anythingBut(_ value: JSONValue) throws(PatternError) -> AnythingBut {
         switch value {
-        case .string(let s): return .strings([Array(s.utf8)])
+        case .string(let s): return .strings([StableBytes(s)])
         case .number(let n): return .numbers([try finite(n)])
         case .array(let items):
             guard !items.isEmpty else { throw PatternError("anything-but needs at least one value") }
             if items.allSatisfy({ if case .string = $0 { return true } else { return false } }) {
-                return .strings(items.compactMap { if case .string(let s) = $0 { return Array(s.utf8) } else { return nil } })
+                return .strings(items.compactMap { if case .string(let s) = $0 { return StableBytes(s) } else { return nil } })
             }
             if items.allSatisfy({ if case .number = $0 { return true } else { return false } }) {
                 var numbers: [Double] = []

@@ -11,25 +11,30 @@ import JSON
 ///   (`exists: false` matches it, as the EventBridge guide's example shows);
 /// - `null` is a value (not absence); numbers compare by value (`5` matches `5.0`).
 enum PatternMatcher {
-    static func matches(_ pattern: ObjectPattern, in document: JSONDocument) -> Bool {
-        matchObject(pattern, document, JSONDocument.rootIndex)
+    static func matches(_ pattern: ObjectPattern, in view: JSONView) -> Bool {
+        matchObject(pattern, view, JSONDocument.rootIndex)
     }
 
     /// `node` nil means the value is absent.
-    static func matchObject(_ pattern: ObjectPattern, _ doc: JSONDocument, _ node: Int?) -> Bool {
-        if let node, doc.kind(at: node) == .array {
-            var sawElement = false
-            var matched = false
-            forEachFlattened(doc, node) { element in
-                sawElement = true
-                matched = matchObject(pattern, doc, element)
-                return !matched
+    static func matchObject(_ pattern: ObjectPattern, _ doc: JSONView, _ node: Int?) -> Bool {
+        var object: Int?
+        if let node {
+            switch doc.kind(at: node) {
+            case .array:
+                var elements = FlatElements(doc, node)
+                var sawElement = false
+                while let element = elements.next() {
+                    sawElement = true
+                    if matchObject(pattern, doc, element) { return true }
+                }
+                return sawElement ? false : matchObject(pattern, doc, nil)
+            case .object: object = node
+            default: object = nil
             }
-            return sawElement ? matched : matchObject(pattern, doc, nil)
         }
-        let object: Int? = node.flatMap { doc.kind(at: $0) == .object ? $0 : nil }
         for field in pattern.fields {
-            let child: Int? = object.flatMap { o in field.key.withUnsafeBufferPointer { doc.member(of: o, key: $0) } }
+            var child: Int?
+            if let object { child = doc.member(of: object, key: field.key.buffer) }
             switch field.condition {
             case .nested(let nested):
                 if !matchObject(nested, doc, child) { return false }
@@ -37,52 +42,75 @@ enum PatternMatcher {
                 if !matchLeaf(leaf, doc, child) { return false }
             }
         }
-        for alternatives in pattern.alternatives where !alternatives.contains(where: { matchObject($0, doc, node) }) {
-            return false
+        for alternatives in pattern.alternatives {
+            var any = false
+            for alternative in alternatives where matchObject(alternative, doc, node) {
+                any = true
+                break
+            }
+            if !any { return false }
         }
         return true
     }
 
-    /// Calls `body` with each non-array element of the array at `index`, descending into
-    /// nested arrays, until it returns false. Returns false if stopped.
-    @discardableResult
-    static func forEachFlattened(_ doc: JSONDocument, _ index: Int, _ body: (Int) -> Bool) -> Bool {
-        var goOn = true
-        doc.forEachElement(of: index) { element in
-            if doc.kind(at: element) == .array {
-                goOn = forEachFlattened(doc, element, body)
-            } else {
-                goOn = body(element)
-            }
-            return goOn
+    /// The non-array elements of an array, nested arrays flattened, in order.
+    struct FlatElements {
+        let doc: JSONView
+        /// The open arrays: the next index to look at and the end of each.
+        private var stack: [(next: Int, end: Int)] = []
+
+        init(_ doc: JSONView, _ array: Int) {
+            self.doc = doc
+            if let range = doc.elementRange(of: array) { stack.append((range.first, range.end)) }
         }
-        return goOn
+
+        mutating func next() -> Int? {
+            while let top = stack.last {
+                if top.next >= top.end {
+                    stack.removeLast()
+                    continue
+                }
+                let index = top.next
+                stack[stack.count - 1].next = doc.indexAfter(index)
+                if let range = doc.elementRange(of: index) {
+                    stack.append((range.first, range.end))
+                    continue
+                }
+                return index
+            }
+            return nil
+        }
     }
 
-    static func matchLeaf(_ leaf: LeafCondition, _ doc: JSONDocument, _ node: Int?) -> Bool {
+    static func matchLeaf(_ leaf: LeafCondition, _ doc: JSONView, _ node: Int?) -> Bool {
         guard let node else { return leaf.matchesAbsent }
         switch doc.kind(at: node) {
         case .object:
             return leaf.matchesAbsent
         case .array:
+            var elements = FlatElements(doc, node)
             var sawLeaf = false
-            var matched = false
-            forEachFlattened(doc, node) { element in
-                guard doc.kind(at: element) != .object else { return true }
+            while let element = elements.next() {
+                if doc.kind(at: element) == .object { continue }
                 sawLeaf = true
-                matched = leaf.matchesAnyValue || leaf.matchers.contains { matchValue($0, doc, element) }
-                return !matched
+                if leaf.matchesAnyValue || matchAny(leaf.matchers, doc, element) { return true }
             }
-            return sawLeaf ? matched : leaf.matchesAbsent
+            return sawLeaf ? false : leaf.matchesAbsent
         default:
-            return leaf.matchesAnyValue || leaf.matchers.contains { matchValue($0, doc, node) }
+            return leaf.matchesAnyValue || matchAny(leaf.matchers, doc, node)
         }
     }
 
-    static func matchValue(_ matcher: ValueMatcher, _ doc: JSONDocument, _ node: Int) -> Bool {
+    @inline(__always)
+    static func matchAny(_ matchers: [ValueMatcher], _ doc: JSONView, _ node: Int) -> Bool {
+        for matcher in matchers where matchValue(matcher, doc, node) { return true }
+        return false
+    }
+
+    static func matchValue(_ matcher: ValueMatcher, _ doc: JSONView, _ node: Int) -> Bool {
         switch matcher {
         case .string(let wanted):
-            return wanted.withUnsafeBufferPointer { doc.stringEquals(at: node, $0) }
+            return doc.stringEquals(at: node, wanted.buffer)
         case .number(let wanted):
             return doc.double(at: node) == wanted
         case .bool(let wanted):
@@ -107,11 +135,12 @@ enum PatternMatcher {
         }
     }
 
-    private static func isExcluded(_ excluded: AnythingBut, _ doc: JSONDocument, _ node: Int) -> Bool {
+    private static func isExcluded(_ excluded: AnythingBut, _ doc: JSONView, _ node: Int) -> Bool {
         switch excluded {
         case .strings(let values):
             guard doc.kind(at: node) == .string else { return false }
-            return values.contains { v in v.withUnsafeBufferPointer { doc.stringEquals(at: node, $0) } }
+            for v in values where doc.stringEquals(at: node, v.buffer) { return true }
+            return false
         case .numbers(let values):
             guard let value = doc.double(at: node) else { return false }
             return values.contains(value)

@@ -60,7 +60,6 @@ public final class RuleSet: Sendable {
         guard document.kind(at: JSONDocument.rootIndex) == .object else {
             return .invalid("not a JSON object (found \(Self.describe(document.kind(at: JSONDocument.rootIndex))))")
         }
-        let lineRange = document.rawRange(at: JSONDocument.rootIndex)
         var view = document
         var defaultTime = readTime
         if inputRules.isJournald {
@@ -68,10 +67,21 @@ public final class RuleSet: Sendable {
             if let realtime = entry.realtime { defaultTime = realtime }
             if inputRules.parseMessage, let withMessage = entry.withParsedMessage() { view = withMessage }
         }
+        let time = defaultTime
+        return document.withView { line in
+            let whole = line.raw(at: JSONDocument.rootIndex)
+            return view.withView { fields in
+                Self.apply(inputRules.rules, fields: fields, wholeLine: whole, defaultTime: time, producerId: producerId)
+            }
+        }
+    }
 
+    private static func apply(
+        _ rules: [CompiledRule], fields: JSONView, wholeLine: UnsafeBufferPointer<UInt8>, defaultTime: Date, producerId: String
+    ) -> MapResult {
         var events: [MappedEvent] = []
-        for rule in inputRules.rules where rule.matches(view) {
-            switch rule.makeEvent(view, wholeLine: document, lineRange: lineRange, defaultTime: defaultTime, producerId: producerId) {
+        for rule in rules where rule.matches(fields) {
+            switch rule.makeEvent(fields, wholeLine: wholeLine, defaultTime: defaultTime, producerId: producerId) {
             case .success(let event): events.append(event)
             case .failure(let failure): return .mappingError(rule: rule.name, message: failure.message)
             }
@@ -132,7 +142,7 @@ public struct MappedEvent: Sendable, Equatable {
 }
 
 /// One rule, compiled.
-struct CompiledRule: Sendable {
+final class CompiledRule: Sendable {
     let name: String
     let inputs: [String]
     let pattern: ObjectPattern?
@@ -193,16 +203,16 @@ struct CompiledRule: Sendable {
         }
     }
 
-    func matches(_ doc: JSONDocument) -> Bool {
+    func matches(_ view: JSONView) -> Bool {
         guard let pattern else { return true }
-        return PatternMatcher.matches(pattern, in: doc)
+        return PatternMatcher.matches(pattern, in: view)
     }
 
     /// Makes this rule's event from a line it matched. `view` is what patterns and templates
     /// see (for journald with `parse_message: json`, the entry plus `message`);
     /// `wholeLine`/`lineRange` are the line as read, the default `data`.
     func makeEvent(
-        _ view: JSONDocument, wholeLine: JSONDocument, lineRange: Range<Int>, defaultTime: Date, producerId: String
+        _ view: JSONView, wholeLine: UnsafeBufferPointer<UInt8>, defaultTime: Date, producerId: String
     ) -> Result<MappedEvent, MappingFailure> {
         let typeText: String
         switch type.render(view) {
@@ -243,14 +253,20 @@ struct CompiledRule: Sendable {
             }
         }
 
-        let dataBytes = data.render(view, wholeLine: wholeLine.bytes[lineRange])
+        let dataBytes = data.render(view, wholeLine: wholeLine)
+        let id: String
+        if key == nil {
+            (id, key) = EventIDs.makePair()
+        } else {
+            id = EventIDs.make()
+        }
         do {
             let event = try LKEvent(
-                type: typeText, data: RawJSON(bytesAlreadyValid: dataBytes), timestamp: time, userId: user,
+                id: id, type: typeText, data: RawJSON(bytesAlreadyValid: dataBytes), timestamp: time, userId: user,
                 producerId: producerId, partitionKey: key)
             return .success(MappedEvent(event: event, rule: name, explicitKey: partitionKey != nil))
         } catch {
-            return .failure(MappingFailure(key != nil && error != .emptyType ? "partition_key: \(error)" : "\(error)"))
+            return .failure(MappingFailure(error != .emptyType ? "partition_key: \(error)" : "\(error)"))
         }
     }
 
