@@ -53,27 +53,27 @@ import Testing
     @Test func instanceMetadataAnswersAreChecked() async throws {
         let metadata = try await MetadataPeer()
         try await withHTTPClient { http in
-        let provider = InstanceMetadataCredentialProvider(endpoint: metadata.url, httpClient: http)
-        let credentials = try await provider.credentials()
-        #expect(credentials.accessKeyId == "ASIATEST1")
-        #expect(credentials.sessionToken == "token-1")
-        let expiration = try #require(credentials.expiration)
-        #expect(abs(expiration.timeIntervalSinceNow - 3600) < 60)
+            let provider = InstanceMetadataCredentialProvider(endpoint: metadata.url, httpClient: http)
+            let credentials = try await provider.credentials()
+            #expect(credentials.accessKeyId == "ASIATEST1")
+            #expect(credentials.sessionToken == "token-1")
+            let expiration = try #require(credentials.expiration)
+            #expect(abs(expiration.timeIntervalSinceNow - 3600) < 60)
 
-        try await metadata.configure(#"{"fail": 1}"#)
-        await #expect {
-            try await provider.credentials()
-        } throws: { error in
-            (error as? CredentialError)?.isTransient == true && "\(error)".contains("HTTP 500")
-        }
+            try await metadata.configure(#"{"fail": 1}"#)
+            await #expect {
+                try await provider.credentials()
+            } throws: { error in
+                (error as? CredentialError)?.isTransient == true && "\(error)".contains("HTTP 500")
+            }
 
-        let nowhere = InstanceMetadataCredentialProvider(
-            endpoint: "http://127.0.0.1:\(try unusedPort())", httpClient: http, triedBefore: ["environment: AWS_ACCESS_KEY_ID not set"])
-        await #expect {
-            try await nowhere.credentials()
-        } throws: { error in
-            "\(error)".contains("no AWS credentials found (environment: AWS_ACCESS_KEY_ID not set); no instance metadata service")
-        }
+            let nowhere = InstanceMetadataCredentialProvider(
+                endpoint: "http://127.0.0.1:\(try unusedPort())", httpClient: http, triedBefore: ["environment: AWS_ACCESS_KEY_ID not set"])
+            await #expect {
+                try await nowhere.credentials()
+            } throws: { error in
+                "\(error)".contains("no AWS credentials found (environment: AWS_ACCESS_KEY_ID not set); no instance metadata service")
+            }
         }
     }
 
@@ -162,7 +162,8 @@ import Testing
         let directory = try TemporaryDirectory()
         directory.write(
             "credentials",
-            "[default]\naws_access_key_id = AKIAWRONG\naws_secret_access_key = wrong\n\n[forwarder]\naws_access_key_id = \(moto.forwarder.access_key_id)\naws_secret_access_key = \(moto.forwarder.secret_access_key)\n")
+            "[default]\naws_access_key_id = AKIAWRONG\naws_secret_access_key = wrong\n\n[forwarder]\naws_access_key_id = \(moto.forwarder.access_key_id)\naws_secret_access_key = \(moto.forwarder.secret_access_key)\n"
+        )
         var environment = bareEnvironment(directory)
         environment["AWS_SHARED_CREDENTIALS_FILE"] = directory.path + "/credentials"
         environment["AWS_PROFILE"] = "forwarder"

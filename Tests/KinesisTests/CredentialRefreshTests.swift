@@ -95,7 +95,8 @@ import Testing
     }
 
     @Test func longTermCredentialsAreFetchedOnce() async throws {
-        try await metadata.configure(#"{"lifetime": null, "credentials": {"AccessKeyId": "AKIDLONGTERM", "SecretAccessKey": "s", "Token": null}}"#)
+        try await metadata.configure(
+            #"{"lifetime": null, "credentials": {"AccessKeyId": "AKIDLONGTERM", "SecretAccessKey": "s", "Token": null}}"#)
         try await withProvider { provider async throws in
             clock.set(Date().addingTimeInterval(10 * 365 * 86400))
             for _ in 0..<5 { #expect(try await provider.credentials().accessKeyId == "AKIDLONGTERM") }

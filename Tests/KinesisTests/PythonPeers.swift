@@ -116,7 +116,10 @@ struct Moto: Decodable, Sendable {
         }
         struct Iterator: Decodable { let ShardIterator: String }
         struct Records: Decodable {
-            struct Record: Decodable { let PartitionKey: String; let Data: String }
+            struct Record: Decodable {
+                let PartitionKey: String
+                let Data: String
+            }
             let Records: [Record]
             let NextShardIterator: String?
         }
@@ -168,7 +171,10 @@ actor SharedMoto {
 
 /// The fault proxy as a process, with its control API.
 final class FaultProxyPeer: Sendable {
-    struct Announcement: Decodable { let url: String; let control_url: String }
+    struct Announcement: Decodable {
+        let url: String
+        let control_url: String
+    }
     let peer: PythonPeer
     let url: String
     let controlURL: String
