@@ -1,6 +1,6 @@
-"""Fixtures for the end-to-end tests of `lk-forwarder run`: moto with signature checking,
-a fault-injecting proxy in front of it, and the agent as a real process that reports
-READY=1 on a real NOTIFY_SOCKET and is stopped with real signals."""
+"""Fixtures for the end-to-end tests of `lk-forwarder run`: the agent as a real process
+that reports READY=1 on a real NOTIFY_SOCKET and is stopped with real signals, in front
+of the harness's moto (signature checking on) and fault-injecting proxy."""
 from __future__ import annotations
 
 import json
@@ -16,50 +16,13 @@ import uuid
 
 import pytest
 
-from harness.fault_proxy import FaultProxy
-from harness.moto_server import MotoServer
-
-
-@pytest.fixture(scope="session")
-def moto():
-    server = MotoServer().start()
-    server.enable_auth()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def stream(moto) -> str:
-    """A fresh one-shard stream."""
-    name = "lk-" + uuid.uuid4().hex[:10]
-    moto.client("kinesis").create_stream(StreamName=name, ShardCount=1)
-    return name
-
-
-@pytest.fixture
-def proxy(moto):
-    key = moto.forwarder
-    fault_proxy = FaultProxy(moto.url, credentials=(key.access_key_id, key.secret_access_key)).start()
-    yield fault_proxy
-    fault_proxy.stop()
+from harness.kinesis import read_records
 
 
 def read_stream(moto, stream: str) -> list[dict]:
-    """Every record on the stream, in shard order: partition key, and the data as JSON."""
-    client = moto.client("kinesis")
-    records = []
-    for shard in client.list_shards(StreamName=stream)["Shards"]:
-        iterator = client.get_shard_iterator(
-            StreamName=stream, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
-        )["ShardIterator"]
-        while iterator:
-            answer = client.get_records(ShardIterator=iterator, Limit=10000)
-            for record in answer["Records"]:
-                records.append({"key": record["PartitionKey"], "event": json.loads(record["Data"])})
-            if not answer["Records"]:
-                break
-            iterator = answer.get("NextShardIterator")
-    return records
+    """Every record on the stream, in shard order: its partition key and its data as JSON.
+    Read once the writers are done (moto may fail a GetRecords during writes)."""
+    return [{"key": r.partition_key, "event": json.loads(r.data)} for r in read_records(moto, stream)]
 
 
 def wait_for(condition, timeout: float, what: str, interval: float = 0.1):
@@ -171,18 +134,19 @@ def workdir():
 
 
 @pytest.fixture
-def make_agent(lk_binary, moto, workdir):
+def make_agent(lk_binary, moto_server, workdir):
     """Builds agents on a config text; credentials are the forwarder user's key."""
     agents: list[Agent] = []
 
     def make(config_text: str, name: str = "config.yaml") -> Agent:
         config = workdir / name
         config.write_text(config_text)
-        key = moto.forwarder
+        key = moto_server.forwarder
         env = {
             "AWS_ACCESS_KEY_ID": key.access_key_id,
             "AWS_SECRET_ACCESS_KEY": key.secret_access_key,
-            "AWS_REGION": moto.region,
+            "AWS_REGION": moto_server.region,
+            "AWS_EC2_METADATA_DISABLED": "true",
         }
         agent = Agent(lk_binary, config, env, workdir)
         agents.append(agent)
