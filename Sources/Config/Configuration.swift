@@ -218,14 +218,23 @@ public struct SourceLocation: Sendable, Equatable, CustomStringConvertible {
 }
 
 /// The location of every key path in the loaded document. A key path is written with dots
-/// and indices: `rules.2.match.order.total`, `sink.batch.max_delay`.
+/// and indices: `rules.2.match.order.total`, `sink.batch.max_delay`. `byPath` holds where
+/// the key (or the sequence item) was written, `valuesByPath` where its value starts.
 public struct SourceLocations: Sendable, Equatable {
     public var file: String
     public var byPath: [String: SourceLocation]
+    public var valuesByPath: [String: SourceLocation]
 
-    public init(file: String, byPath: [String: SourceLocation] = [:]) {
+    public init(file: String, byPath: [String: SourceLocation] = [:], valuesByPath: [String: SourceLocation] = [:]) {
         self.file = file
         self.byPath = byPath
+        self.valuesByPath = valuesByPath
+    }
+
+    /// Where the value of `path` starts (for errors about the value rather than the key), or
+    /// the location of the key, or of its nearest ancestor.
+    public func valueLocation(of path: String) -> SourceLocation {
+        valuesByPath[path] ?? location(of: path)
     }
 
     /// The location of `path`, or of its nearest ancestor that has one.

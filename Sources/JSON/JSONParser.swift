@@ -64,7 +64,7 @@ struct Parser {
 
     private mutating func enter(_ at: Int) throws(JSONError) {
         depth += 1
-        if depth > maxDepth { throw JSONError(offset: at, message: "nesting deeper than \(maxDepth)") }
+        if depth > maxDepth { throw JSONError(offset: at, message: "nesting deeper than \(maxDepth)", kind: .tooDeep) }
     }
 
     private mutating func parseArray(_ b: UnsafeBufferPointer<UInt8>, _ start: Int) throws(JSONError) -> Int {
@@ -217,13 +217,13 @@ struct Parser {
         case 0xF0: n = 4; lower = 0x90
         case 0xF1...0xF3: n = 4
         case 0xF4: n = 4; upper = 0x8F
-        default: throw JSONError(offset: i, message: "invalid UTF-8 byte 0x\(String(c, radix: 16))")
+        default: throw JSONError(offset: i, message: "invalid UTF-8 byte 0x\(String(c, radix: 16))", kind: .invalidUTF8)
         }
-        guard i + n <= b.count else { throw JSONError(offset: i, message: "truncated UTF-8 sequence") }
+        guard i + n <= b.count else { throw JSONError(offset: i, message: "truncated UTF-8 sequence", kind: .invalidUTF8) }
         let second = b[i + 1]
-        guard second >= lower, second <= upper else { throw JSONError(offset: i, message: "invalid UTF-8 sequence") }
+        guard second >= lower, second <= upper else { throw JSONError(offset: i, message: "invalid UTF-8 sequence", kind: .invalidUTF8) }
         for k in 2..<max(n, 2) where b[i + k] & 0xC0 != 0x80 {
-            throw JSONError(offset: i, message: "invalid UTF-8 sequence")
+            throw JSONError(offset: i, message: "invalid UTF-8 sequence", kind: .invalidUTF8)
         }
         return i + n
     }
