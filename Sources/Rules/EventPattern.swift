@@ -158,7 +158,7 @@ enum PatternCompiler {
             return try compileObject(object)
         } catch {
             let fullPath = ([path] + error.subPath).joined(separator: ".")
-            throw ConfigError(location: locations.location(of: fullPath), keyPath: fullPath, message: error.message)
+            throw ConfigError(location: locations.valueLocation(of: fullPath), keyPath: fullPath, message: error.message)
         }
     }
 
