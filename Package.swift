@@ -40,6 +40,7 @@ let package = Package(
             name: "FileInput",
             dependencies: [
                 "Checkpoints",
+                "Config",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
@@ -47,7 +48,7 @@ let package = Package(
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
         .target(
             name: "JournalInput",
-            dependencies: ["CSystemd", "Checkpoints", "JSON", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["CSystemd", "Checkpoints", "Config", "JSON", .product(name: "Logging", package: "swift-log")]
         ),
 
         // Outputs.
@@ -59,6 +60,8 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
             ]
         ),
@@ -107,6 +110,7 @@ let package = Package(
                 "JSON", "LKEvent", "Config", "Rules", "Checkpoints", "FileInput", "JournalInput", "Kinesis", "Sinks",
                 "Pipeline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -116,12 +120,29 @@ let package = Package(
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "LKEventTests", dependencies: ["LKEvent", "JSON"]),
         .testTarget(name: "RulesTests", dependencies: ["Rules", "Config", "JSON", "LKEvent"]),
-        .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints"]),
-        .testTarget(name: "FileInputTests", dependencies: ["FileInput", "Checkpoints"]),
-        .testTarget(name: "JournalInputTests", dependencies: ["JournalInput", "Checkpoints", "JSON"]),
-        .testTarget(name: "KinesisTests", dependencies: ["Kinesis", "Sinks", "LKEvent", "JSON"]),
+        .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "FileInputTests", dependencies: ["FileInput", "Checkpoints", "Config", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(
+            name: "JournalInputTests",
+            dependencies: ["JournalInput", "Checkpoints", "Config", "JSON", .product(name: "Logging", package: "swift-log")]
+        ),
+        .testTarget(
+            name: "KinesisTests",
+            dependencies: ["Kinesis", "Sinks", "LKEvent", "JSON", "Config", .product(name: "Logging", package: "swift-log")]
+        ),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Checkpoints", "Sinks", "LKEvent", "Config"]),
-        .testTarget(name: "ServiceTests", dependencies: ["Service"]),
+        .testTarget(
+            name: "ServiceTests",
+            dependencies: [
+                "Service",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -46,6 +46,22 @@ public actor CheckpointCommitter {
         if checkpoints.removeValue(forKey: key) != nil { dirty = true }
     }
 
+    /// Drops the checkpoints whose keys are not in `live` and that were last committed
+    /// longer than `retention` ago (or never): sources that are gone for good. Returns
+    /// the keys dropped. A file input calls this with the keys of the files it holds open.
+    @discardableResult
+    public func prune(keeping live: Set<String>, olderThan retention: Duration) -> [String] {
+        let seconds = Double(retention.components.seconds) + Double(retention.components.attoseconds) * 1e-18
+        let cutoff = Date().addingTimeInterval(-seconds)
+        let stale = checkpoints.values
+            .filter { !live.contains($0.key) && ($0.committedAt ?? .distantPast) < cutoff }
+            .map(\.key)
+            .sorted()
+        for key in stale { checkpoints[key] = nil }
+        if !stale.isEmpty { dirty = true }
+        return stale
+    }
+
     /// Writes the checkpoints now if anything changed since the last write.
     public func flush() throws(CheckpointStoreError) {
         guard dirty else { return }
