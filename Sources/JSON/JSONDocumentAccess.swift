@@ -209,10 +209,4 @@ extension JSONDocument {
 
     /// The value of the number at `index` (see `JSONView.double`); nil for other kinds.
     public func double(at index: Int) -> Double? { withView { $0.double(at: index) } }
-
-    /// The value of `true`/`false` at `index`; nil for other kinds.
-    public func bool(at index: Int) -> Bool? { withView { $0.bool(at: index) } }
-
-    /// The node at `index`.
-    public func node(at index: Int) -> JSONNode { JSONNode(document: self, index: index) }
 }

@@ -1,10 +1,10 @@
 import Config
 import JSON
 
-/// A compiled Amazon EventBridge event pattern (see docs/rules.md): an object pattern whose
+/// A validated Amazon EventBridge event pattern (see docs/rules.md): an object pattern whose
 /// fields must all match, each field either a nested object pattern or a list of value
-/// matchers of which one must match, plus `$or` groups. Built once from the configuration,
-/// immutable, and matched against each line by `PatternMatcher`.
+/// matchers of which one must match, plus `$or` groups. `PatternCompiler` builds it from
+/// the configuration; `PatternProgram` flattens it for matching.
 final class ObjectPattern: Sendable {
     let fields: [FieldPattern]
     /// Each `$or` at this level: at least one of its patterns must match.
@@ -24,7 +24,7 @@ struct FieldPattern: Sendable {
         case leaf(LeafCondition)
     }
 
-    let key: StableBytes
+    let key: [UInt8]
     let condition: Condition
 }
 
@@ -39,7 +39,7 @@ struct LeafCondition: Sendable {
 
 /// A test on one leaf value of the event.
 enum ValueMatcher: Sendable {
-    case string(StableBytes)
+    case string([UInt8])
     case number(Double)
     case bool(Bool)
     case null
@@ -69,7 +69,7 @@ struct CaseText: Sendable {
 
 /// `anything-but`: matches a present leaf value that is none of these.
 enum AnythingBut: Sendable {
-    case strings([StableBytes])
+    case strings([[UInt8]])
     case numbers([Double])
     case prefix(CaseText)
     case suffix(CaseText)
@@ -131,50 +131,6 @@ struct Wildcard: Sendable {
         pieces.append(current)
         return .success(Wildcard(pieces: pieces, startsWithStar: startsWithStar, endsWithStar: previousWasStar))
     }
-
-    /// Whether `text` (UTF-8) matches the whole pattern.
-    func matches(_ text: UnsafeBufferPointer<UInt8>) -> Bool {
-        if pieces.count == 1 && !startsWithStar {
-            return text.elementsEqual(pieces[0])
-        }
-        var position = 0
-        var first = 0
-        if !startsWithStar {
-            guard text.starts(with: pieces[0]) else { return false }
-            position = pieces[0].count
-            first = 1
-        }
-        var last = pieces.count
-        var end = text.count
-        if !endsWithStar {
-            let suffix = pieces[pieces.count - 1]
-            guard end - position >= suffix.count, text[(end - suffix.count)...].elementsEqual(suffix) else { return false }
-            end -= suffix.count
-            last -= 1
-        }
-        for k in first..<max(first, last) {
-            let piece = pieces[k]
-            if piece.isEmpty { continue }
-            guard let found = Self.find(piece, in: text, from: position, to: end) else { return false }
-            position = found + piece.count
-        }
-        return position <= end
-    }
-
-    private static func find(_ piece: [UInt8], in text: UnsafeBufferPointer<UInt8>, from: Int, to: Int) -> Int? {
-        guard to - from >= piece.count else { return nil }
-        var i = from
-        let lastStart = to - piece.count
-        while i <= lastStart {
-            if text[i] == piece[0] {
-                var k = 1
-                while k < piece.count, text[i + k] == piece[k] { k += 1 }
-                if k == piece.count { return i }
-            }
-            i += 1
-        }
-        return nil
-    }
 }
 
 /// Why a pattern is invalid, with the key path inside the pattern where it was found.
@@ -202,7 +158,7 @@ enum PatternCompiler {
             return try compileObject(object)
         } catch {
             let fullPath = ([path] + error.subPath).joined(separator: ".")
-            throw ConfigError(location: locations.location(of: fullPath), keyPath: fullPath, message: error.message)
+            throw ConfigError(location: locations.valueLocation(of: fullPath), keyPath: fullPath, message: error.message)
         }
     }
 
@@ -239,7 +195,7 @@ enum PatternCompiler {
                         "a pattern value must be a list of values (like [\"x\"]) or an object of fields, found \(describe(member.value))")
                 }
             }
-            fields.append(FieldPattern(key: StableBytes(key), condition: condition))
+            fields.append(FieldPattern(key: Array(key.utf8), condition: condition))
         }
         return ObjectPattern(fields: fields, alternatives: alternatives)
     }
@@ -268,7 +224,7 @@ enum PatternCompiler {
         for (i, item) in items.enumerated() {
             try at(String(i)) { () throws(PatternError) in
                 switch item {
-                case .string(let s): matchers.append(.string(StableBytes(s)))
+                case .string(let s): matchers.append(.string(Array(s.utf8)))
                 case .number(let n): matchers.append(.number(try finite(n)))
                 case .bool(let b): matchers.append(.bool(b))
                 case .null: matchers.append(.null)
@@ -385,12 +341,12 @@ enum PatternCompiler {
 
     private static func anythingBut(_ value: JSONValue) throws(PatternError) -> AnythingBut {
         switch value {
-        case .string(let s): return .strings([StableBytes(s)])
+        case .string(let s): return .strings([Array(s.utf8)])
         case .number(let n): return .numbers([try finite(n)])
         case .array(let items):
             guard !items.isEmpty else { throw PatternError("anything-but needs at least one value") }
             if items.allSatisfy({ if case .string = $0 { return true } else { return false } }) {
-                return .strings(items.compactMap { if case .string(let s) = $0 { return StableBytes(s) } else { return nil } })
+                return .strings(items.compactMap { if case .string(let s) = $0 { return Array(s.utf8) } else { return nil } })
             }
             if items.allSatisfy({ if case .number = $0 { return true } else { return false } }) {
                 var numbers: [Double] = []

@@ -15,6 +15,8 @@ import LKEvent
 public final class RuleSet: Sendable {
     /// The compiled rules, in configuration order.
     let rules: [CompiledRule]
+    /// Every rule's pattern, flattened.
+    let program: PatternProgram
     /// For each input name, the rules that apply to it, and whether it is journald.
     private let byInput: [String: InputRules]
     /// The rules that apply to an input the configuration does not name.
@@ -23,28 +25,39 @@ public final class RuleSet: Sendable {
 
     struct InputRules: Sendable {
         let rules: [CompiledRule]
+        /// For each rule, its pattern's top-level object in `program`, or -1 (matches all).
+        let roots: [Int32]
         let isJournald: Bool
         let parseMessage: Bool
+
+        init(_ rules: [CompiledRule], isJournald: Bool, parseMessage: Bool) {
+            self.rules = rules
+            self.roots = rules.map(\.patternRoot)
+            self.isJournald = isJournald
+            self.parseMessage = parseMessage
+        }
     }
 
     /// Compiles every rule of `configuration`: patterns, templates, and literal partition
     /// keys are checked here, errors pointing at their line and column.
     public init(configuration: Configuration) throws(ConfigError) {
         var compiled: [CompiledRule] = []
+        let builder = PatternProgram.Builder()
         for rule in configuration.rules {
-            compiled.append(try CompiledRule(rule, locations: configuration.locations))
+            compiled.append(try CompiledRule(rule, locations: configuration.locations, program: builder))
         }
         self.rules = compiled
+        self.program = builder.build()
         var byInput: [String: InputRules] = [:]
         for input in configuration.inputs {
             var parseMessage = false
             if case .journald(let journald) = input.kind { parseMessage = journald.parseMessageJSON }
             byInput[input.name] = InputRules(
-                rules: compiled.filter { $0.inputs.isEmpty || $0.inputs.contains(input.name) },
+                compiled.filter { $0.inputs.isEmpty || $0.inputs.contains(input.name) },
                 isJournald: input.isJournald, parseMessage: parseMessage)
         }
         self.byInput = byInput
-        self.unrestricted = InputRules(rules: compiled.filter { $0.inputs.isEmpty }, isJournald: false, parseMessage: false)
+        self.unrestricted = InputRules(compiled.filter { $0.inputs.isEmpty }, isJournald: false, parseMessage: false)
         self.producerId = configuration.producerId
     }
 
@@ -71,17 +84,21 @@ public final class RuleSet: Sendable {
         return document.withView { line in
             let whole = line.raw(at: JSONDocument.rootIndex)
             return view.withView { fields in
-                Self.apply(inputRules.rules, fields: fields, wholeLine: whole, defaultTime: time, producerId: producerId)
+                PatternMatcher.with(program, fields) { matcher in
+                    Self.apply(inputRules, matcher, wholeLine: whole, defaultTime: time, producerId: producerId)
+                }
             }
         }
     }
 
     private static func apply(
-        _ rules: [CompiledRule], fields: JSONView, wholeLine: UnsafeBufferPointer<UInt8>, defaultTime: Date, producerId: String
+        _ inputRules: InputRules, _ matcher: PatternMatcher, wholeLine: UnsafeBufferPointer<UInt8>, defaultTime: Date,
+        producerId: String
     ) -> MapResult {
         var events: [MappedEvent] = []
-        for rule in rules where rule.matches(fields) {
-            switch rule.makeEvent(fields, wholeLine: wholeLine, defaultTime: defaultTime, producerId: producerId) {
+        for (i, root) in inputRules.roots.enumerated() where root < 0 || matcher.matches(root: root) {
+            let rule = inputRules.rules[i]
+            switch rule.makeEvent(matcher.doc, wholeLine: wholeLine, defaultTime: defaultTime, producerId: producerId) {
             case .success(let event): events.append(event)
             case .failure(let failure): return .mappingError(rule: rule.name, message: failure.message)
             }
@@ -145,7 +162,8 @@ public struct MappedEvent: Sendable, Equatable {
 final class CompiledRule: Sendable {
     let name: String
     let inputs: [String]
-    let pattern: ObjectPattern?
+    /// The pattern's top-level object in the rule set's `PatternProgram`; -1 without `match`.
+    let patternRoot: Int32
     let continues: Bool
     let type: StringTemplate
     let data: DataTemplate
@@ -153,13 +171,15 @@ final class CompiledRule: Sendable {
     let partitionKey: StringTemplate?
     let timestamp: StringTemplate?
 
-    init(_ rule: RuleConfig, locations: SourceLocations) throws(ConfigError) {
+    init(_ rule: RuleConfig, locations: SourceLocations, program: PatternProgram.Builder) throws(ConfigError) {
         let path = "rules.\(rule.index)"
         name = rule.name
         inputs = rule.inputs
         continues = rule.continue
-        pattern = try rule.match.map { (m) throws(ConfigError) in
-            try PatternCompiler.compile(m, path: "\(path).match", locations: locations)
+        if let match = rule.match {
+            patternRoot = program.add(try PatternCompiler.compile(match, path: "\(path).match", locations: locations))
+        } else {
+            patternRoot = -1
         }
         func template(_ text: String?, _ key: String) throws(ConfigError) -> StringTemplate? {
             guard let text else { return nil }
@@ -201,11 +221,6 @@ final class CompiledRule: Sendable {
         } else {
             self.data = .wholeLine
         }
-    }
-
-    func matches(_ view: JSONView) -> Bool {
-        guard let pattern else { return true }
-        return PatternMatcher.matches(pattern, in: view)
     }
 
     /// Makes this rule's event from a line it matched. `view` is what patterns and templates

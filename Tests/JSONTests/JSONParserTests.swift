@@ -132,4 +132,20 @@ import Testing
         #expect(value == expected)
         #expect(String(decoding: value.serialized, as: UTF8.self) == #"{"a":[1,"x",true,null],"b":{}}"#)
     }
+
+    /// The string scan reads eight bytes at a time: a quote, escape, control character or
+    /// non-ASCII byte at any position of a long string is still seen.
+    @Test func specialBytesAtEveryPositionOfALongString() throws {
+        for p in 0..<24 {
+            let before = String(repeating: "a", count: p)
+            let after = String(repeating: "b", count: 13)
+            let escaped = try Self.parse("\"\(before)\\n\(after)\"")
+            #expect(escaped.root.string == before + "\n" + after)
+            let accented = try Self.parse("\"\(before)é€😀\(after)\"")
+            #expect(accented.root.string == before + "é€😀" + after)
+            #expect(Self.error("\"\(before)\u{1}\(after)\"")?.offset == 1 + p)
+            #expect(Self.error("\"\(before)\"\(after)\"")?.offset == 2 + p)
+            #expect(Self.error(Array("\"\(before)".utf8) + [0xFF] + Array("\(after)\"".utf8))?.kind == .invalidUTF8)
+        }
+    }
 }

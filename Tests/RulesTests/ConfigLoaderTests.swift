@@ -138,7 +138,7 @@ import Testing
          "rules.0.continue", "true or false"),
         // YAML itself.
         ("sink:\n  type: stdout\n   bad: indent\n", 3, 7, "", "YAML syntax"),
-        ("sink: { type: stdout }\nsink: { type: stdout }\n", 1, 1, "", "appears twice"),
+        ("sink: { type: stdout }\nsink: { type: stdout }\n", 2, 1, "", "appears twice in the same mapping (first at line 1)"),
     ])
     func errorsPointAtTheMistake(_ yaml: String, _ line: Int, _ column: Int, _ keyPath: String, _ fragment: String) {
         do {

@@ -11,8 +11,11 @@ import Testing
     static func matches(_ pattern: String, _ event: String) throws -> Bool {
         let value = try JSONValue(parsing: Array(pattern.utf8))
         let compiled = try PatternCompiler.compile(value, path: "match", locations: SourceLocations(file: "test"))
+        let builder = PatternProgram.Builder()
+        let root = builder.add(compiled)
+        let program = builder.build()
         let document = try JSONDocument(parsing: Array(event.utf8))
-        return document.withView { PatternMatcher.matches(compiled, in: $0) }
+        return document.withView { view in PatternMatcher.with(program, view) { $0.matches(root: root) } }
     }
 
     /// The guide's EC2 example event (event-ruler README).
