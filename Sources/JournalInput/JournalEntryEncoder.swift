@@ -79,7 +79,7 @@ struct JournalEntryEncoder {
         JSONWriter.appendString(bootID, to: &output)
         for field in fields where !field.repeated {
             output.append(UInt8(ascii: ","))
-            JSONWriter.appendString(String(decoding: storage[field.nameStart..<field.nameEnd], as: UTF8.self), to: &output)
+            appendName(field, to: &output)
             output.append(UInt8(ascii: ":"))
             if field.nextSame < 0 {
                 appendValue(field, to: &output)
@@ -106,7 +106,10 @@ struct JournalEntryEncoder {
         }
         let value = storage[(field.nameEnd + 1)..<field.valueEnd]
         if Self.isPrintable(value) {
-            JSONWriter.appendString(String(decoding: value, as: UTF8.self), to: &output)
+            // Printable means valid UTF-8: the bytes are written as they are, escaped.
+            storage.withUnsafeBufferPointer { all in
+                JSONWriter.appendString(utf8: UnsafeBufferPointer(rebasing: all[value.indices]), to: &output)
+            }
         } else {
             output.append(UInt8(ascii: "["))
             for (i, byte) in value.enumerated() {
@@ -114,6 +117,19 @@ struct JournalEntryEncoder {
                 Self.appendDecimal(UInt64(byte), to: &output)
             }
             output.append(UInt8(ascii: "]"))
+        }
+    }
+
+    /// A field's name as a JSON string: journald's names are ASCII and go as they are; any
+    /// other is decoded first (invalid UTF-8 repaired, as for the rest of the output).
+    private func appendName(_ field: Field, to output: inout [UInt8]) {
+        let name = storage[field.nameStart..<field.nameEnd]
+        if name.allSatisfy({ $0 < 0x80 }) {
+            storage.withUnsafeBufferPointer { all in
+                JSONWriter.appendString(utf8: UnsafeBufferPointer(rebasing: all[name.indices]), to: &output)
+            }
+        } else {
+            JSONWriter.appendString(String(decoding: name, as: UTF8.self), to: &output)
         }
     }
 
@@ -128,40 +144,60 @@ struct JournalEntryEncoder {
     /// systemd's `utf8_is_printable`: valid UTF-8 (shortest form, no surrogates, nothing
     /// above U+10FFFF, no U+FDD0...U+FDEF, no U+xFFFE/U+xFFFF) without control characters
     /// other than tab and newline (C0, U+007F and the C1 range are control characters).
-    static func isPrintable(_ bytes: ArraySlice<UInt8>) -> Bool {
-        var i = bytes.startIndex
-        let end = bytes.endIndex
-        while i < end {
-            let lead = bytes[i]
-            if lead < 0x80 {
-                guard lead >= 0x20 && lead != 0x7F || lead == 0x09 || lead == 0x0A else { return false }
-                i += 1
-                continue
+    static func isPrintable(_ slice: ArraySlice<UInt8>) -> Bool {
+        slice.withUnsafeBufferPointer { bytes in
+            var i = 0
+            let end = bytes.count
+            while i < end {
+                // Eight printable ASCII bytes at a time (0x20...0x7E: no high bit, no control, no DEL).
+                if end - i >= 8, let base = bytes.baseAddress,
+                    isPrintableASCII(UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self))
+                {
+                    i += 8
+                    continue
+                }
+                let lead = bytes[i]
+                if lead < 0x80 {
+                    guard lead >= 0x20 && lead != 0x7F || lead == 0x09 || lead == 0x0A else { return false }
+                    i += 1
+                    continue
+                }
+                let length: Int
+                var scalar: UInt32
+                switch lead {
+                case 0xC0...0xDF: (length, scalar) = (2, UInt32(lead & 0x1F))
+                case 0xE0...0xEF: (length, scalar) = (3, UInt32(lead & 0x0F))
+                case 0xF0...0xF7: (length, scalar) = (4, UInt32(lead & 0x07))
+                default: return false
+                }
+                guard end - i >= length else { return false }
+                for k in 1..<length {
+                    let continuation = bytes[i + k]
+                    guard continuation & 0xC0 == 0x80 else { return false }
+                    scalar = scalar << 6 | UInt32(continuation & 0x3F)
+                }
+                let shortest = scalar < 0x80 ? 1 : scalar < 0x800 ? 2 : scalar < 0x10000 ? 3 : 4
+                guard shortest == length,
+                    scalar < 0x110000,
+                    scalar & 0xFFFF_F800 != 0xD800,
+                    !(0xFDD0...0xFDEF).contains(scalar),
+                    scalar & 0xFFFE != 0xFFFE,
+                    !(0x80...0x9F).contains(scalar)
+                else { return false }
+                i += length
             }
-            let length: Int
-            var scalar: UInt32
-            switch lead {
-            case 0xC0...0xDF: (length, scalar) = (2, UInt32(lead & 0x1F))
-            case 0xE0...0xEF: (length, scalar) = (3, UInt32(lead & 0x0F))
-            case 0xF0...0xF7: (length, scalar) = (4, UInt32(lead & 0x07))
-            default: return false
-            }
-            guard end - i >= length else { return false }
-            for k in 1..<length {
-                let continuation = bytes[i + k]
-                guard continuation & 0xC0 == 0x80 else { return false }
-                scalar = scalar << 6 | UInt32(continuation & 0x3F)
-            }
-            let shortest = scalar < 0x80 ? 1 : scalar < 0x800 ? 2 : scalar < 0x10000 ? 3 : 4
-            guard shortest == length,
-                scalar < 0x110000,
-                scalar & 0xFFFF_F800 != 0xD800,
-                !(0xFDD0...0xFDEF).contains(scalar),
-                scalar & 0xFFFE != 0xFFFE,
-                !(0x80...0x9F).contains(scalar)
-            else { return false }
-            i += length
+            return true
         }
-        return true
+    }
+
+    /// Whether each of the eight bytes in `word` is within 0x20...0x7E.
+    @inline(__always)
+    private static func isPrintableASCII(_ word: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let high: UInt64 = 0x8080_8080_8080_8080
+        let control = (word &- ones &* 0x20) & ~word
+        let delete = word ^ (ones &* 0x7F)
+        let deletes = (delete &- ones) & ~delete
+        return (word | control | deletes) & high == 0
     }
 }

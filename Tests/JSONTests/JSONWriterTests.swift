@@ -27,6 +27,34 @@ import Testing
         #expect(Self.string(input) == expected)
     }
 
+    /// Runs of plain bytes are skipped eight at a time: an escape at every position of a
+    /// longer string, and the bytes-taking form, must write what character-by-character
+    /// escaping writes.
+    @Test(arguments: ["\"", "\\", "\n", "\u{1}", "\u{1F}", "é", "😀", "\u{7F}"])
+    func escapesAtEveryPositionOfALongString(_ special: String) {
+        func reference(_ s: String) -> String {
+            var out = "\""
+            for scalar in s.unicodeScalars {
+                switch scalar {
+                case "\"": out += "\\\""
+                case "\\": out += "\\\\"
+                case "\n": out += "\\n"
+                case "\u{1}": out += "\\u0001"
+                case "\u{1F}": out += "\\u001f"
+                default: out.unicodeScalars.append(scalar)
+                }
+            }
+            return out + "\""
+        }
+        for position in 0...20 {
+            let text = String(repeating: "a", count: position) + special + String(repeating: "b", count: 20 - position)
+            #expect(Self.string(text) == reference(text))
+            var fromBytes: [UInt8] = []
+            Array(text.utf8).withUnsafeBufferPointer { JSONWriter.appendString(utf8: $0, to: &fromBytes) }
+            #expect(String(decoding: fromBytes, as: UTF8.self) == reference(text))
+        }
+    }
+
     @Test func valuesAreCompact() throws {
         let value = JSONValue.object(JSONObject([
             "b": .array([.number(JSONNumber(validText: "1.50")), .null, .bool(false)]),
