@@ -28,7 +28,7 @@ struct RunCommand: AsyncParsableCommand {
             let path = options.path
             let (configuration, _) = try ConfigurationLoading.load(path: path)
             // The loader accepts only swift-log's level names.
-            LoggingBootstrap.bootstrap(level: LoggingBootstrap.level(named: configuration.logLevel) ?? .info)
+            let logLevel = LoggingBootstrap.bootstrap(level: LoggingBootstrap.level(named: configuration.logLevel) ?? .info)
             let logger = Logger(label: "lk-forwarder")
             let registry = MetricsBootstrap.bootstrap()
             let health = Health()
@@ -57,6 +57,7 @@ struct RunCommand: AsyncParsableCommand {
                     events: AgentEvents(
                         ready: { notifier.ready(status: "forwarding") },
                         reloading: { notifier.reloading() },
+                        reloaded: { logLevel.level = LoggingBootstrap.level(named: $0.logLevel) ?? .info },
                         stopping: { notifier.stopping() },
                         status: { notifier.status($0) },
                         heartbeat: { heartbeat.beat() }),
