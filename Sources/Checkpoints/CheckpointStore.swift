@@ -14,13 +14,16 @@ public struct CheckpointStore: Sendable {
         self.directory = directory
     }
 
-    /// The file that holds an input's checkpoints.
+    /// The file that holds an input's checkpoints: the name's UTF-8 bytes, percent-encoded
+    /// but for letters, digits, `-`, `_` and `.` (so no name can reach outside the directory).
     public func path(forInput input: String) -> String {
-        let safe = input.unicodeScalars.map { scalar -> String in
-            let c = Character(scalar)
-            return (c.isASCII && (c.isLetter || c.isNumber || c == "-" || c == "_" || c == "."))
-                ? String(c) : String(format: "%%%02X", scalar.value)
-        }.joined()
+        var safe = ""
+        for byte in input.utf8 {
+            let scalar = Unicode.Scalar(byte)
+            let plain = (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
+                || byte == 0x2D || byte == 0x5F || (byte == 0x2E && !safe.isEmpty)
+            safe += plain ? String(Character(scalar)) : String(format: "%%%02X", byte)
+        }
         return directory + "/" + safe + ".checkpoints.json"
     }
 
@@ -31,7 +34,13 @@ public struct CheckpointStore: Sendable {
         do {
             let data = try Data(contentsOf: URL(fileURLWithPath: path))
             let file = try JSONDecoder.checkpoints.decode(StoredCheckpoints.self, from: data)
+            guard file.version == StoredCheckpoints.currentVersion else {
+                throw CheckpointStoreError(
+                    path: path, reason: "unknown checkpoint file version \(file.version) (this build reads \(StoredCheckpoints.currentVersion))")
+            }
             return Dictionary(file.checkpoints.map { ($0.key, $0) }, uniquingKeysWith: { _, last in last })
+        } catch let error as CheckpointStoreError {
+            throw error
         } catch {
             throw CheckpointStoreError(path: path, reason: "cannot read checkpoints: \(error)")
         }
@@ -63,9 +72,10 @@ public struct CheckpointStore: Sendable {
         guard fd >= 0 else { throw CheckpointStoreError(path: temporary, errno: errno) }
         var failure: Int32 = 0
         data.withUnsafeBytes { raw in
+            guard let base = raw.baseAddress else { return }
             var written = 0
             while written < raw.count {
-                let n = write(fd, raw.baseAddress! + written, raw.count - written)
+                let n = write(fd, base + written, raw.count - written)
                 if n < 0 {
                     if errno == EINTR { continue }
                     failure = errno
@@ -106,7 +116,8 @@ public struct CheckpointStore: Sendable {
 
 /// The on-disk shape of one input's checkpoint file.
 struct StoredCheckpoints: Codable {
-    var version = 1
+    static let currentVersion = 1
+    var version = currentVersion
     var input: String
     var checkpoints: [Checkpoint]
 }

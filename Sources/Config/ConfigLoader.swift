@@ -59,9 +59,11 @@ public enum ConfigLoader {
             return ConfigError(location: at(mark), keyPath: "", message: message)
         case .duplicatedKeysInMapping(let duplicates, let context):
             let keys = duplicates.map { "'\($0)'" }.joined(separator: ", ")
+            let first = at(context.mark)
+            let repeated = duplicates.count == 1 ? repetition(of: duplicates[0], after: first, in: yaml) : nil
             return ConfigError(
-                location: at(context.mark), keyPath: "",
-                message: "the key \(keys) appears twice in the same mapping; each key may be given once")
+                location: repeated ?? first, keyPath: "",
+                message: "the key \(keys) appears twice in the same mapping (first at line \(first.line)); each key may be given once")
         case .reader(let problem, let offset, _, _):
             let bytes = Array(yaml.utf8)
             return ConfigError(
@@ -69,6 +71,24 @@ public enum ConfigLoader {
         default:
             return ConfigError(location: SourceLocation(file: file, line: 1, column: 1), keyPath: "", message: "YAML: \(error)")
         }
+    }
+
+    /// Where a block-style key written at `first` is written again at the same indentation
+    /// (Yams reports only the first of two equal keys).
+    private static func repetition(of key: String, after first: SourceLocation, in yaml: String) -> SourceLocation? {
+        let lines = yaml.split(separator: "\n", omittingEmptySubsequences: false)
+        let indent = first.column - 1
+        guard first.line < lines.count else { return nil }
+        for number in (first.line + 1)...lines.count {
+            let line = lines[number - 1]
+            let lead = line.prefix(indent)
+            guard lead.count == indent, lead.allSatisfy({ $0 == " " || $0 == "-" }) else { continue }
+            let rest = line.dropFirst(indent)
+            if rest.hasPrefix("\(key):") || rest.hasPrefix("\"\(key)\":") || rest.hasPrefix("'\(key)':") {
+                return SourceLocation(file: first.file, line: number, column: first.column)
+            }
+        }
+        return nil
     }
 
     // MARK: Files

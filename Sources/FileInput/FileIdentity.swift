@@ -7,10 +7,11 @@ import Glibc
 /// covers the first `prefixBytes` bytes (fewer if the file was shorter when it was
 /// taken; `Checkpoint.fingerprintLength` says how many), and a checkpoint's `tailHash`
 /// covers the `tailBytes` bytes just before its offset (all of them when the offset is
-/// smaller).
+/// smaller). The window is wide enough to reach past the constant end many NDJSON lines
+/// share (`..."level":"info"}`) into what differs from line to line.
 enum FileIdentity {
     static let prefixBytes = 1024
-    static let tailBytes = 32
+    static let tailBytes = 256
 
     /// Up to `count` bytes at `offset`; fewer at the end of the file, nil on error.
     static func read(_ fd: Int32, count: Int, at offset: UInt64) -> [UInt8]? {

@@ -3,6 +3,9 @@
 enum WatchEvent: Equatable, Sendable {
     /// An entry of a watched directory was created, moved in or out, or deleted.
     case entryChanged(directory: String, name: String)
+    /// An entry was renamed from one watched directory's path to another's (or the same
+    /// directory's): both paths changed, and what is at `to` was at `from` before.
+    case moved(from: String, to: String)
     /// A file in a watched directory was written to (or truncated).
     case modified(directory: String, name: String)
     /// Something happened that needs a full rescan: a watched directory itself was moved

@@ -22,18 +22,21 @@ extension FileTailer {
             file.size = size
             file.lastGrowth = clock.now
         }
-        if size < file.readOffset || windowChanged(file) {
+        if contentReplaced(file, size: size) {
             await handleTruncation(file, size: size)
             return true
         }
-        if file.incarnation == nil && !establish(file, checkTwins: !file.independent) {
-            file.dirty = false
-            return false
+        if file.incarnation == nil {
+            guard await establish(file, checkTwins: !file.independent) else {
+                file.dirty = false
+                return false
+            }
         }
         guard size > file.readOffset else {
             file.dirty = false
             return false
         }
+        lengthenFingerprint(file)
 
         let chunk = tuning.readChunkBytes
         var base = file.carryStart
@@ -120,36 +123,71 @@ extension FileTailer {
     }
 
     /// Gives new content in `file` its incarnation once it has a first complete line (or
-    /// a full prefix): the fingerprint is taken then. If those first bytes are another
-    /// open file's, the file is held instead (it may be a copy being made). Returns
-    /// whether reading may go on.
-    func establish(_ file: TailedFile, checkTwins: Bool) -> Bool {
+    /// a full prefix): the fingerprint is taken then. If the file so far is a byte-for-byte
+    /// prefix of another open file, it is held instead (it may be a copy being made).
+    /// Returns whether reading may go on.
+    func establish(_ file: TailedFile, checkTwins: Bool) async -> Bool {
         guard file.size > 0,
             let prefix = FileIdentity.read(file.fd, count: Int(min(UInt64(FileIdentity.prefixBytes), file.size)), at: 0),
             !prefix.isEmpty
         else { return false }
         if prefix.count < FileIdentity.prefixBytes && !prefix.contains(0x0A) { return false }
-        if checkTwins, let twin = twin(startingWith: prefix, excluding: file) {
-            file.hold = Hold(twin: twin.id, size: file.size, lastGrowth: clock.now)
-            logger.debug(
-                "new file starts like another open file: holding it until that one is truncated or rotate_wait passes",
-                metadata: ["path": "\(file.path)", "twin": "\(twin.path)"])
-            return false
+        if checkTwins {
+            if let twin = await twin(of: file, prefix: prefix) {
+                file.hold = Hold(twin: twin.id, size: file.size, lastGrowth: clock.now, verifiedSize: file.size)
+                logger.debug(
+                    "new file is so far a copy of another open file: holding it until that one is truncated or rotate_wait passes",
+                    metadata: ["path": "\(file.path)", "twin": "\(twin.path)"])
+                return false
+            }
+            // It may have turned out to be the copy of a file truncated meanwhile.
+            if file.incarnation != nil { return true }
         }
         let fingerprint = StableHash.hash(prefix)
         file.adopt(Incarnation(key: newKey(for: file.id, fingerprint: fingerprint), fingerprint: fingerprint, prefix: prefix))
         return true
     }
 
-    /// An open file (other than `file`) whose content starts like `prefix`, as far as
-    /// both go.
-    func twin(startingWith prefix: [UInt8], excluding file: TailedFile) -> TailedFile? {
+    /// An open file (other than `file`) of which `file` is so far a byte-for-byte prefix.
+    /// A file whose content starts like `file` but that was truncated meanwhile is dealt
+    /// with first: `file` may be its copy, and then continues its content.
+    func twin(of file: TailedFile, prefix: [UInt8]) async -> TailedFile? {
         for other in files.values where other !== file {
             guard let incarnation = other.incarnation else { continue }
             let count = min(prefix.count, incarnation.prefix.count)
-            if count > 0 && prefix[..<count] == incarnation.prefix[..<count] { return other }
+            guard count > 0, prefix[..<count] == incarnation.prefix[..<count] else { continue }
+            if isPrefix(file, of: other, size: file.size) { return other }
+            if let size = FileIdentity.fileSize(other.fd), contentReplaced(other, size: size) {
+                await handleTruncation(other, size: size)
+                if file.incarnation != nil { return nil }
+            }
         }
         return nil
+    }
+
+    /// Whether the first `size` bytes of `file` are those of `other` (compared at the
+    /// start and just before `size`).
+    func isPrefix(_ file: TailedFile, of other: TailedFile, size: UInt64) -> Bool {
+        guard let otherSize = FileIdentity.fileSize(other.fd), otherSize >= size else { return false }
+        let head = Int(min(UInt64(FileIdentity.prefixBytes), size))
+        guard let mine = FileIdentity.read(file.fd, count: head, at: 0),
+            let theirs = FileIdentity.read(other.fd, count: head, at: 0), mine.count == head, mine == theirs,
+            let myWindow = FileIdentity.window(file.fd, before: size),
+            let theirWindow = FileIdentity.window(other.fd, before: size)
+        else { return false }
+        return myWindow == theirWindow
+    }
+
+    /// Lengthens the fingerprint of content that was shorter than `prefixBytes` when it
+    /// was taken, as the file grows: a longer fingerprint tells files apart better. Later
+    /// checkpoints carry the new fingerprint and its length; the key stays.
+    func lengthenFingerprint(_ file: TailedFile) {
+        guard let incarnation = file.incarnation, incarnation.prefix.count < FileIdentity.prefixBytes,
+            file.size > UInt64(incarnation.prefix.count),
+            let prefix = FileIdentity.read(file.fd, count: Int(min(UInt64(FileIdentity.prefixBytes), file.size)), at: 0),
+            prefix.starts(with: incarnation.prefix)
+        else { return }
+        file.adopt(Incarnation(key: incarnation.key, fingerprint: StableHash.hash(prefix), prefix: prefix))
     }
 
     @inline(__always)
@@ -209,6 +247,23 @@ extension FileTailer {
         batch.reserveCapacity(tuning.batchMaxLines)
         batchBytes = 0
         await deliver(lines)
+    }
+
+    /// Whether `file` no longer holds what was read from it: it is shorter than the read
+    /// position, or the bytes just before that position or its first bytes differ. (A
+    /// truncated file may have grown past the read position again before it is looked at.)
+    func contentReplaced(_ file: TailedFile, size: UInt64) -> Bool {
+        if size < file.readOffset { logger.trace("TRACE shorter"); return true }
+        if windowChanged(file) {
+            let actual = FileIdentity.read(file.fd, count: min(file.carry.count, FileIdentity.tailBytes), at: file.readOffset - UInt64(min(file.carry.count, FileIdentity.tailBytes))) ?? []
+            logger.trace("TRACE window", metadata: ["carry": "\(String(decoding: file.carry.suffix(FileIdentity.tailBytes), as: UTF8.self))", "actual": "\(String(decoding: actual, as: UTF8.self))", "carryStart": "\(file.carryStart)", "count": "\(file.carry.count)", "lineStart": "\(file.lineStart)"])
+            return true }
+        guard let prefix = file.incarnation?.prefix else { return false }
+        guard size >= UInt64(prefix.count), let head = FileIdentity.read(file.fd, count: prefix.count, at: 0) else {
+            logger.trace("TRACE prefix short"); return true
+        }
+        if head != prefix { logger.trace("TRACE prefix differs") }
+        return head != prefix
     }
 
     /// Whether the bytes just before the read position differ from what was read there.

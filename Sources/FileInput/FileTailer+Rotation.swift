@@ -56,32 +56,35 @@ extension FileTailer {
         }
     }
 
+    /// A held file stays held while it is still a prefix of its twin and keeps growing;
+    /// it continues the twin's content if the twin is truncated, and is read as a file of
+    /// its own if it diverges or stops growing for `rotate_wait` first.
     func settleHold(_ file: TailedFile, now: ContinuousClock.Instant) async {
         guard var hold = file.hold else { return }
         guard let twin = files[hold.twin], twin.incarnation != nil else {
-            release(file, reason: "the file it starts like is no longer open")
+            release(file, reason: "the file it is a copy of is no longer open")
             return
         }
-        if let size = FileIdentity.fileSize(twin.fd), size < twin.readOffset || windowChanged(twin) {
+        if let size = FileIdentity.fileSize(twin.fd), contentReplaced(twin, size: size) {
             await handleTruncation(twin, size: size)
             return
         }
-        if let size = FileIdentity.fileSize(file.fd), size != hold.size {
+        guard let size = FileIdentity.fileSize(file.fd) else { return }
+        file.size = size
+        if size != hold.size {
             hold.size = size
             hold.lastGrowth = now
-            file.size = size
-            file.hold = hold
-            let count = Int(min(UInt64(FileIdentity.prefixBytes), size))
-            if let prefix = FileIdentity.read(file.fd, count: count, at: 0), let incarnation = twin.incarnation {
-                let common = min(prefix.count, incarnation.prefix.count)
-                if prefix[..<common] != incarnation.prefix[..<common] {
-                    release(file, reason: "it no longer starts like the other file")
-                }
-            }
-            return
         }
+        if hold.verifiedSize != size {
+            guard isPrefix(file, of: twin, size: size) else {
+                release(file, reason: "it is not a copy of the other file")
+                return
+            }
+            hold.verifiedSize = size
+        }
+        file.hold = hold
         if now - hold.lastGrowth >= config.rotateWait {
-            release(file, reason: "the file it starts like was not truncated within rotate_wait")
+            release(file, reason: "the file it is a copy of was not truncated within rotate_wait")
         }
     }
 
@@ -141,11 +144,12 @@ extension FileTailer {
 
     /// Moves the content `from` was reading into `copy`, if `copy` holds it: at the read
     /// position with the partial line when it holds that too, else at the start of the
-    /// partial line. Returns whether it did.
+    /// partial line; or, when `copy` is a copy (verified while held) that ends before
+    /// those, at its end, having nothing unread. Returns whether it did.
     func continueCopy(of from: TailedFile, in copy: TailedFile) -> Bool {
-        guard let incarnation = from.incarnation, let size = FileIdentity.fileSize(copy.fd),
-            size >= UInt64(incarnation.prefix.count),
-            let head = FileIdentity.read(copy.fd, count: incarnation.prefix.count, at: 0), head == incarnation.prefix
+        guard let incarnation = from.incarnation, let size = FileIdentity.fileSize(copy.fd), size > 0 else { return false }
+        let headCount = Int(min(size, UInt64(incarnation.prefix.count)))
+        guard let head = FileIdentity.read(copy.fd, count: headCount, at: 0), head[...] == incarnation.prefix[..<headCount]
         else { return false }
         var candidates: [(bytes: [UInt8], offset: UInt64)] = [(from.carry, from.readOffset)]
         if from.skipping == nil && from.readOffset > from.lineStart {
@@ -156,18 +160,40 @@ extension FileTailer {
             guard let actual = FileIdentity.read(copy.fd, count: check.count, at: candidate.offset - UInt64(check.count)),
                 actual.elementsEqual(check)
             else { continue }
-            copy.hold = nil
-            copy.adopt(incarnation)
             copy.carry = candidate.bytes
             copy.carryStart = candidate.offset - UInt64(candidate.bytes.count)
             copy.lineStart = from.lineStart
             copy.skipping = from.skipping
-            copy.isCopy = true
-            copy.size = size
-            copy.dirty = true
-            copy.lastGrowth = clock.now
+            takeOver(copy, incarnation: incarnation, size: size)
             return true
         }
-        return false
+        // A copy that ends before the read position has nothing unread if it was seen to be
+        // a prefix of the file while held, if all of it is the known first bytes, or if
+        // its first bytes are a full-length fingerprint's.
+        let verified = copy.hold.map { $0.twin == from.id && $0.verifiedSize == size } ?? false
+        guard size < from.readOffset,
+            verified || size <= UInt64(incarnation.prefix.count) || incarnation.prefix.count == FileIdentity.prefixBytes
+        else { return false }
+        let lineStart = min(from.lineStart, size)
+        let skipping = from.skipping.flatMap { $0 < size ? $0 : nil }
+        let carryStart = skipping != nil ? size - min(size, UInt64(FileIdentity.tailBytes)) : lineStart - min(lineStart, UInt64(FileIdentity.tailBytes))
+        guard let carry = FileIdentity.read(copy.fd, count: Int(size - carryStart), at: carryStart),
+            carry.count == Int(size - carryStart)
+        else { return false }
+        copy.carry = carry
+        copy.carryStart = carryStart
+        copy.lineStart = lineStart
+        copy.skipping = skipping
+        takeOver(copy, incarnation: incarnation, size: size)
+        return true
+    }
+
+    private func takeOver(_ copy: TailedFile, incarnation: Incarnation, size: UInt64) {
+        copy.hold = nil
+        copy.adopt(incarnation)
+        copy.isCopy = true
+        copy.size = size
+        copy.dirty = true
+        copy.lastGrowth = clock.now
     }
 }

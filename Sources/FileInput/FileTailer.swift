@@ -144,6 +144,7 @@ final class FileTailer {
     func apply(_ events: [WatchEvent]) {
         var rescanReason: String?
         for event in events {
+            logger.trace("watch event", metadata: ["event": "\(event)"])
             switch event {
             case .rescan(let reason):
                 rescanReason = reason
@@ -156,6 +157,8 @@ final class FileTailer {
                 }
             case .entryChanged(let directory, let name):
                 check(path: PathPatterns.join(directory, name))
+            case .moved(let from, let to):
+                if patterns.matches(from) && !patterns.matches(to) { drainRotatedAway(path: to) }
             }
         }
         if let reason = rescanReason {
@@ -184,6 +187,21 @@ final class FileTailer {
             file.dirty = true
         } else {
             openAtRuntime(path: path)
+        }
+    }
+
+    /// A file renamed from a matching path to one that does not match: if it was never
+    /// opened (it was created and rotated away before the reader got to it), it is opened
+    /// now and drained like any file rotated away.
+    func drainRotatedAway(path: String) {
+        var info = stat()
+        guard stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG, files[FileID(info)] == nil,
+            let file = open(path: path)
+        else { return }
+        if pathIndex[path] == file.id { pathIndex[path] = nil }
+        file.pathLost = true
+        if !claimByIdentity(file), !claimByContent(file) {
+            logger.debug("file rotated away before it was read: draining it", metadata: ["path": "\(path)"])
         }
     }
 
@@ -341,19 +359,32 @@ final class FileTailer {
     }
 
     /// Resumes `file` from an unclaimed checkpoint of another inode whose content it
-    /// holds: the copy a copytruncate made, or a file copied and removed.
+    /// holds: the copy a copytruncate made, or a file copied and removed. A copy that ends
+    /// before the checkpoint's offset (its full-length fingerprint matching) was read
+    /// through its original already, and is taken as read to its end.
     func claimByContent(_ file: TailedFile) -> Bool {
         var prefixes: [Int: [UInt8]] = [:]
         for checkpoint in unclaimed.values.sorted(by: { $0.key < $1.key }) {
             guard let length = checkpoint.fingerprintLength, let fingerprint = checkpoint.fingerprint,
-                length > 0, length <= FileIdentity.prefixBytes, UInt64(length) <= file.size
+                let offset = checkpoint.offset, length > 0, length <= FileIdentity.prefixBytes,
+                UInt64(length) <= file.size
             else { continue }
             if prefixes[length] == nil {
                 prefixes[length] = FileIdentity.read(file.fd, count: length, at: 0) ?? []
             }
-            guard let prefix = prefixes[length], prefix.count == length, StableHash.hash(prefix) == fingerprint,
-                let match = FileIdentity.verify(checkpoint, fd: file.fd, size: file.size, prefix: prefix)
-            else { continue }
+            guard let prefix = prefixes[length], prefix.count == length, StableHash.hash(prefix) == fingerprint else {
+                continue
+            }
+            let match: FileIdentity.Match
+            if let verified = FileIdentity.verify(checkpoint, fd: file.fd, size: file.size, prefix: prefix) {
+                match = verified
+            } else if length == FileIdentity.prefixBytes, file.size < offset,
+                let window = FileIdentity.window(file.fd, before: file.size)
+            {
+                match = FileIdentity.Match(prefix: prefix, window: window, offset: file.size)
+            } else {
+                continue
+            }
             logger.notice(
                 "file holds the content of another file's checkpoint (a copy): continuing it here",
                 metadata: ["path": "\(file.path)", "key": "\(checkpoint.key)", "offset": "\(match.offset)"])
@@ -393,7 +424,12 @@ final class FileTailer {
         guard let window = FileIdentity.window(file.fd, before: offset) else { return }
         file.position(at: offset, window: window)
         if start == nil && position > 0 { file.skipping = position }
-        if offset > 0 { _ = establish(file, checkTwins: false) }
+        if offset > 0 {
+            guard let prefix = FileIdentity.read(file.fd, count: Int(min(UInt64(FileIdentity.prefixBytes), size)), at: 0)
+            else { return }
+            let fingerprint = StableHash.hash(prefix)
+            file.adopt(Incarnation(key: newKey(for: file.id, fingerprint: fingerprint), fingerprint: fingerprint, prefix: prefix))
+        }
     }
 
     // MARK: - Checkpoint housekeeping

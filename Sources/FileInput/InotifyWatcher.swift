@@ -18,6 +18,8 @@ final class InotifyWatcher: FileSystemWatcher {
     private var directories: [Int32: String] = [:]
     private var descriptors: [String: Int32] = [:]
     private var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+    /// The last IN_MOVED_FROM events, by cookie, to pair with their IN_MOVED_TO.
+    private var recentMoves: [(cookie: UInt32, path: String)] = []
     private var closed = false
 
     init() throws(WatcherError) {
@@ -91,13 +93,26 @@ final class InotifyWatcher: FileSystemWatcher {
                 while offset + header <= count {
                     let wd = raw.loadUnaligned(fromByteOffset: offset, as: Int32.self)
                     let mask = raw.loadUnaligned(fromByteOffset: offset + 4, as: UInt32.self)
+                    let cookie = raw.loadUnaligned(fromByteOffset: offset + 8, as: UInt32.self)
                     let length = Int(raw.loadUnaligned(fromByteOffset: offset + 12, as: UInt32.self))
                     let nameBytes = UnsafeRawBufferPointer(
                         rebasing: raw[(offset + header)..<min(count, offset + header + length)])
                     let name = String(decoding: nameBytes.prefix { $0 != 0 }, as: UTF8.self)
                     offset += header + length
-                    if let event = translate(wd: wd, mask: mask, name: name) {
-                        events.append(event)
+                    guard let event = translate(wd: wd, mask: mask, name: name) else { continue }
+                    events.append(event)
+                    // A rename inside the watched directories comes as IN_MOVED_FROM then
+                    // IN_MOVED_TO with the same cookie (other events may come between, or
+                    // a read may end between them): the move is reported as well.
+                    guard cookie != 0, case .entryChanged(let directory, let name) = event else { continue }
+                    if mask & UInt32(IN_MOVED_FROM) != 0 {
+                        if recentMoves.count >= 64 { recentMoves.removeFirst() }
+                        recentMoves.append((cookie, PathPatterns.join(directory, name)))
+                    } else if mask & UInt32(IN_MOVED_TO) != 0,
+                        let index = recentMoves.firstIndex(where: { $0.cookie == cookie })
+                    {
+                        events.append(.moved(from: recentMoves[index].path, to: PathPatterns.join(directory, name)))
+                        recentMoves.remove(at: index)
                     }
                 }
             }

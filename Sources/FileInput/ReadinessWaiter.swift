@@ -8,7 +8,9 @@ import Glibc
 /// Waits for one file descriptor (the inotify descriptor) to become readable on a
 /// dedicated thread, so that Swift's cooperative threads never block in poll(2).
 ///
-/// The waiter owns the descriptor it waits on and closes it when shut down. A wait is
+/// The waiter owns the descriptor it waits on and closes it (and its pipe) when it is
+/// released, which is after its thread has ended: no descriptor number is closed while
+/// anything could still use it. A wait is
 /// bridged to async code through a continuation; cancelling the waiting task writes to
 /// a pipe that the thread polls as well, so the wait ends at once.
 final class ReadinessWaiter: Sendable {
@@ -67,7 +69,14 @@ final class ReadinessWaiter: Sendable {
         }
     }
 
-    /// Ends the thread (after any wait in progress) and closes both descriptors.
+    deinit {
+        Glibc.close(fd)
+        Glibc.close(wakeRead)
+        Glibc.close(wakeWrite)
+    }
+
+    /// Ends the thread (after any wait in progress); the descriptors are closed when the
+    /// waiter is released.
     func shutdown() {
         state.withLock { $0.shutdown = true }
         requests.signal()
@@ -106,9 +115,6 @@ final class ReadinessWaiter: Sendable {
             state.pending?.continuation.resume()
             state.pending = nil
         }
-        Glibc.close(fd)
-        Glibc.close(wakeRead)
-        Glibc.close(wakeWrite)
     }
 }
 

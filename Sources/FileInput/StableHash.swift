@@ -9,9 +9,20 @@ enum StableHash {
         var h = 0x243F_6A88_85A3_08D3 ^ (UInt64(bytes.count) &* multiplier)
         var index = 0
         let count = bytes.count
+        if count >= 32 {
+            // Four independent lanes, so that the multiplications overlap.
+            var lanes: (UInt64, UInt64, UInt64, UInt64) = (h, h ^ 0x1319_8A2E_0370_7344, h ^ 0xA409_3822_299F_31D0, h ^ 0x082E_FA98_EC4E_6C89)
+            while index + 32 <= count {
+                lanes.0 = mix(lanes.0 ^ word(bytes, index))
+                lanes.1 = mix(lanes.1 ^ word(bytes, index + 8))
+                lanes.2 = mix(lanes.2 ^ word(bytes, index + 16))
+                lanes.3 = mix(lanes.3 ^ word(bytes, index + 24))
+                index += 32
+            }
+            h = mix(mix(mix(lanes.0 ^ lanes.1.rotated(17)) ^ lanes.2.rotated(31)) ^ lanes.3.rotated(47))
+        }
         while index + 8 <= count {
-            let word = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self))
-            h = mix(h ^ word)
+            h = mix(h ^ word(bytes, index))
             index += 8
         }
         if index < count {
@@ -35,6 +46,11 @@ enum StableHash {
     }
 
     @inline(__always)
+    private static func word(_ bytes: UnsafeRawBufferPointer, _ index: Int) -> UInt64 {
+        UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self))
+    }
+
+    @inline(__always)
     private static func mix(_ value: UInt64) -> UInt64 {
         let m = value &* multiplier
         return m ^ (m >> 29)
@@ -51,4 +67,9 @@ enum StableHash {
         h ^= h >> 33
         return h
     }
+}
+
+extension UInt64 {
+    @inline(__always)
+    fileprivate func rotated(_ count: UInt64) -> UInt64 { (self << count) | (self >> (64 - count)) }
 }

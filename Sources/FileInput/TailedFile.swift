@@ -32,13 +32,15 @@ struct Incarnation {
     let prefix: [UInt8]
 }
 
-/// A new file whose first bytes are those of another open file's content: it may be the
+/// A new file whose bytes so far are the first bytes of another open file: it may be the
 /// copy a copytruncate is making, so it is not read until that is settled.
 struct Hold {
-    /// The file it starts like.
+    /// The file it is a copy of, as far as it goes.
     var twin: FileID
     var size: UInt64
     var lastGrowth: ContinuousClock.Instant
+    /// The size up to which it was last found to be a byte-for-byte prefix of the twin.
+    var verifiedSize: UInt64
 }
 
 /// One open file the reader follows, and where it is in it. Owned by the reader task.

@@ -182,12 +182,23 @@ extension JSONDocument {
     /// Decodes the escapes of a validated string body.
     @usableFromInline
     static func unescape(_ body: ArraySlice<UInt8>) -> [UInt8] {
+        body.withUnsafeBufferPointer { unescape($0) }
+    }
+
+    /// Decodes the escapes of a validated string body.
+    @usableFromInline
+    static func unescape(_ body: Slice<UnsafeBufferPointer<UInt8>>) -> [UInt8] {
+        unescape(UnsafeBufferPointer(rebasing: body))
+    }
+
+    /// Decodes the escapes of a validated string body.
+    static func unescape(_ body: UnsafeBufferPointer<UInt8>) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(body.count)
-        var i = body.startIndex
-        while i < body.endIndex {
+        var i = 0
+        while i < body.count {
             let b = body[i]
-            guard b == UInt8(ascii: "\\"), i + 1 < body.endIndex else {
+            guard b == UInt8(ascii: "\\"), i + 1 < body.count else {
                 out.append(b)
                 i += 1
                 continue
@@ -203,19 +214,20 @@ extension JSONDocument {
             case UInt8(ascii: "u"):
                 var scalar = hex4(body, i)
                 i += 4
-                if (0xD800...0xDBFF).contains(scalar), i + 6 <= body.endIndex {
+                if (0xD800...0xDBFF).contains(scalar), i + 6 <= body.count {
                     let low = hex4(body, i + 2)
                     scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
                     i += 6
                 }
-                if let s = Unicode.Scalar(scalar) { out.append(contentsOf: Array(String(Character(s)).utf8)) }
+                if let s = Unicode.Scalar(scalar) { UTF8.encode(s) { out.append($0) } }
             default: out.append(e)
             }
         }
         return out
     }
 
-    private static func hex4(_ body: ArraySlice<UInt8>, _ at: Int) -> UInt32 {
+    private static func hex4(_ body: UnsafeBufferPointer<UInt8>, _ at: Int) -> UInt32 {
+        guard at + 4 <= body.count else { return 0 }
         var v: UInt32 = 0
         for k in 0..<4 { v = v << 4 | UInt32(hexValue(body[at + k]) ?? 0) }
         return v

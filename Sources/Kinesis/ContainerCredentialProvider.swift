@@ -106,7 +106,8 @@ public struct ContainerCredentialProvider: CredentialProvider {
 
     static func checkedToken(_ token: String, source: String) throws(CredentialError) -> String {
         guard !token.isEmpty, !token.contains("\r"), !token.contains("\n") else {
-            throw CredentialError(provider: "container endpoint", message: "the authorization token from \(source) is empty or has a line break")
+            throw CredentialError(
+                provider: "container endpoint", message: "the authorization token from \(source) is empty or has a line break")
         }
         return token
     }

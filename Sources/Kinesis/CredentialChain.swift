@@ -124,7 +124,8 @@ public struct CredentialChain: Sendable {
         if let roleArn = settings["role_arn"] {
             let sessionName = settings["role_session_name"]
             if let tokenFile = settings["web_identity_token_file"] {
-                return refreshing(WebIdentityCredentialProvider(roleArn: roleArn, tokenFile: tokenFile, sessionName: sessionName, sts: try sts()))
+                return refreshing(
+                    WebIdentityCredentialProvider(roleArn: roleArn, tokenFile: tokenFile, sessionName: sessionName, sts: try sts()))
             }
             let base: any CredentialProvider
             if let sourceName = settings["source_profile"] {
@@ -151,18 +152,22 @@ public struct CredentialChain: Sendable {
                     base = provider
                 case "EcsContainer":
                     guard let provider = try ContainerCredentialProvider.fromEnvironment(environment, httpClient: httpClient) else {
-                        throw CredentialError(provider: label, message: "credential_source EcsContainer but no container credentials URI is set")
+                        throw CredentialError(
+                            provider: label, message: "credential_source EcsContainer but no container credentials URI is set")
                     }
                     base = refreshing(provider)
                 case "Ec2InstanceMetadata":
-                    let endpoint = environment["AWS_EC2_METADATA_SERVICE_ENDPOINT"].nonEmpty ?? InstanceMetadataCredentialProvider.defaultEndpoint
+                    let endpoint =
+                        environment["AWS_EC2_METADATA_SERVICE_ENDPOINT"].nonEmpty ?? InstanceMetadataCredentialProvider.defaultEndpoint
                     base = refreshing(InstanceMetadataCredentialProvider(endpoint: endpoint, httpClient: httpClient))
                 default:
                     throw CredentialError(
-                        provider: label, message: "credential_source \(source) is not one of Environment, EcsContainer, Ec2InstanceMetadata")
+                        provider: label, message: "credential_source \(source) is not one of Environment, EcsContainer, Ec2InstanceMetadata"
+                    )
                 }
             } else {
-                throw CredentialError(provider: label, message: "role_arn needs source_profile, credential_source or web_identity_token_file")
+                throw CredentialError(
+                    provider: label, message: "role_arn needs source_profile, credential_source or web_identity_token_file")
             }
             let duration = settings["duration_seconds"].flatMap { Int($0) }
             return refreshing(
@@ -189,7 +194,8 @@ public struct CredentialChain: Sendable {
 
     func sts() throws(CredentialError) -> STSClient {
         do {
-            return STSClient(httpClient: httpClient, endpoint: try STSClient.endpoint(region: region, environment: environment), clock: clock)
+            return STSClient(
+                httpClient: httpClient, endpoint: try STSClient.endpoint(region: region, environment: environment), clock: clock)
         } catch {
             throw CredentialError(provider: "STS", message: error.message)
         }

@@ -30,22 +30,3 @@ struct HTTPExchange: Sendable {
         return Answer(status: Int(response.status.code), headers: response.headers, body: bytes)
     }
 }
-
-extension Duration {
-    /// The same span as NIO's `TimeAmount`.
-    var timeAmount: TimeAmount {
-        let (seconds, attoseconds) = components
-        return .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
-    }
-}
-
-/// ISO-8601 instants as AWS writes them, with or without fractional seconds.
-enum ISO8601 {
-    static func parse(_ text: String) -> Date? {
-        let trimmed = text.trimmingCharacters(in: .whitespaces)
-        if let date = try? Date(trimmed, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)) {
-            return date
-        }
-        return try? Date(trimmed, strategy: Date.ISO8601FormatStyle())
-    }
-}

@@ -93,7 +93,8 @@ public final class KinesisClient: Sendable {
     /// endpoint or a credentials setup that cannot work.
     public convenience init(configuration: Configuration, logger: Logger) throws(KinesisError) {
         let region = try Self.resolveRegion(configuration)
-        let override = configuration.endpoint.nonEmpty ?? configuration.environment["AWS_ENDPOINT_URL_KINESIS"].nonEmpty
+        let override =
+            configuration.endpoint.nonEmpty ?? configuration.environment["AWS_ENDPOINT_URL_KINESIS"].nonEmpty
             ?? configuration.environment["AWS_ENDPOINT_URL"].nonEmpty
         let endpoint: ServiceEndpoint
         do {
@@ -257,7 +258,7 @@ public final class KinesisClient: Sendable {
         }
         let bytes = responseBody.readBytes(length: responseBody.readableBytes) ?? []
         guard (200..<300).contains(status) else {
-            let failure = ErrorClassifier.classify(status: status, headers: responseHeaders, body: bytes, credentials: credentials)
+            let failure = ErrorClassifier.classify(status: status, headers: responseHeaders, body: bytes, secrets: credentials.secrets)
             logger.debug(
                 "Kinesis request failed",
                 metadata: ["target": "\(target)", "status": "\(status)", "code": "\(failure.code)", "kind": "\(failure.kind)"])
@@ -276,7 +277,6 @@ private struct PutRecordsOutput: Decodable {
         var ErrorMessage: String?
     }
 
-    var FailedRecordCount: Int?
     var Records: [Entry]
 }
 

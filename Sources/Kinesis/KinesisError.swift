@@ -39,7 +39,7 @@ public struct KinesisError: Error, Sendable, CustomStringConvertible {
     /// signature errors.
     public func redacting(_ credentials: AWSCredentials) -> KinesisError {
         var copy = self
-        copy.message = Redaction.redact(message, credentials)
+        copy.message = Redaction.redact(message, secrets: credentials.secrets)
         return copy
     }
 
@@ -53,13 +53,18 @@ public struct KinesisError: Error, Sendable, CustomStringConvertible {
 
 /// Removes secrets from text that is about to be logged or returned.
 enum Redaction {
-    static func redact(_ text: String, _ credentials: AWSCredentials) -> String {
+    static func redact(_ text: String, secrets: [String]) -> String {
         var out = text
-        for secret in [credentials.secretAccessKey, credentials.sessionToken ?? ""] where secret.count >= 8 {
+        for secret in secrets where secret.count >= 8 {
             out = out.replacingOccurrences(of: secret, with: "<redacted>")
         }
         return out
     }
+}
+
+extension AWSCredentials {
+    /// What must never be shown: the secret key and the session token.
+    var secrets: [String] { [secretAccessKey] + (sessionToken.map { [$0] } ?? []) }
 }
 
 /// The AWS error codes the client knows, by class.
@@ -105,14 +110,16 @@ public enum ErrorCodes {
 /// XML or HTML instead; each is read for a code and a message.
 enum ErrorClassifier {
     /// Classifies an HTTP answer that is not a 2xx.
-    /// Secrets of `credentials` are removed from the message before it is cut to length.
-    static func classify(status: Int, headers: HTTPHeaders, body: [UInt8], credentials: AWSCredentials? = nil) -> KinesisError {
+    /// `secrets` (a secret key, a session token, a web identity token) are removed from the
+    /// message before it is cut to length.
+    static func classify(status: Int, headers: HTTPHeaders, body: [UInt8], secrets: [String] = []) -> KinesisError {
         var parsed = ErrorBody.parse(headers: headers, body: body)
-        if let credentials, let message = parsed.message {
-            parsed.message = Redaction.redact(message, credentials)
+        if let message = parsed.message {
+            parsed.message = Redaction.redact(message, secrets: secrets)
         }
         let code = parsed.code ?? "HTTP \(status)"
-        let message = parsed.message.map { String($0.prefix(ErrorBody.maxMessageLength)) }
+        let message =
+            parsed.message.map { String($0.prefix(ErrorBody.maxMessageLength)) }
             ?? (parsed.code == nil ? Self.reason(status) : "")
         let kind: KinesisError.Kind
         if let code = parsed.code, let known = ErrorCodes.kind(of: code) {

@@ -90,20 +90,15 @@ public actor RefreshingCredentialProvider: CredentialProvider {
             lastBackgroundFailure = nil
             logger.debug(
                 "credentials fetched",
-                metadata: ["provider": "\(name)", "accessKeyId": "\(fresh.accessKeyId)", "expires": "\(fresh.expiration.map { "\($0)" } ?? "never")"])
+                metadata: [
+                    "provider": "\(name)", "accessKeyId": "\(fresh.accessKeyId)",
+                    "expires": "\(fresh.expiration.map { "\($0)" } ?? "never")",
+                ])
         case .failure(let error):
             lastBackgroundFailure = clock()
             if current != nil {
                 logger.warning("renewing credentials failed", metadata: ["provider": "\(name)", "error": "\(error)"])
             }
         }
-    }
-}
-
-extension Duration {
-    /// The span in seconds.
-    var seconds: TimeInterval {
-        let (seconds, attoseconds) = components
-        return TimeInterval(seconds) + TimeInterval(attoseconds) / 1e18
     }
 }

@@ -35,7 +35,8 @@ public struct STSClient: Sendable {
         var parameters = [("Action", "AssumeRole"), ("Version", "2011-06-15"), ("RoleArn", roleArn), ("RoleSessionName", sessionName)]
         if let externalId { parameters.append(("ExternalId", externalId)) }
         if let durationSeconds { parameters.append(("DurationSeconds", String(durationSeconds))) }
-        return try await call("AssumeRole", roleArn: roleArn, parameters: parameters, signWith: credentials)
+        return try await call(
+            "AssumeRole", roleArn: roleArn, parameters: parameters, signWith: credentials, secrets: credentials.secrets)
     }
 
     public func assumeRoleWithWebIdentity(
@@ -46,11 +47,13 @@ public struct STSClient: Sendable {
             ("RoleSessionName", sessionName), ("WebIdentityToken", webIdentityToken),
         ]
         if let durationSeconds { parameters.append(("DurationSeconds", String(durationSeconds))) }
-        return try await call("AssumeRoleWithWebIdentity", roleArn: roleArn, parameters: parameters, signWith: nil)
+        return try await call(
+            "AssumeRoleWithWebIdentity", roleArn: roleArn, parameters: parameters, signWith: nil, secrets: [webIdentityToken])
     }
 
     private func call(
-        _ action: String, roleArn: String, parameters: [(String, String)], signWith credentials: AWSCredentials?
+        _ action: String, roleArn: String, parameters: [(String, String)], signWith credentials: AWSCredentials?,
+        secrets: [String]
     ) async throws(CredentialError) -> AWSCredentials {
         let provider = "STS \(action) \(roleArn)"
         let body = Array(
@@ -73,7 +76,7 @@ public struct STSClient: Sendable {
         }
         guard (200..<300).contains(answer.status) else {
             let failure = ErrorClassifier.classify(
-                status: answer.status, headers: answer.headers, body: answer.body, credentials: credentials)
+                status: answer.status, headers: answer.headers, body: answer.body, secrets: secrets)
             throw CredentialError(provider: provider, message: failure.description, isTransient: failure.kind != .fatal)
         }
         let document = String(decoding: answer.body, as: UTF8.self)
@@ -91,13 +94,5 @@ public struct STSClient: Sendable {
         return AWSCredentials(
             accessKeyId: accessKeyId, secretAccessKey: secret,
             sessionToken: XMLText.firstElement("SessionToken", in: credentialsXML), expiration: expiration)
-    }
-}
-
-extension Optional where Wrapped == String {
-    /// The value, unless it is nil or empty.
-    var nonEmpty: String? {
-        guard let self, !self.isEmpty else { return nil }
-        return self
     }
 }

@@ -1,10 +1,10 @@
 import Config
 import JSON
 
-/// A compiled Amazon EventBridge event pattern (see docs/rules.md): an object pattern whose
+/// A validated Amazon EventBridge event pattern (see docs/rules.md): an object pattern whose
 /// fields must all match, each field either a nested object pattern or a list of value
-/// matchers of which one must match, plus `$or` groups. Built once from the configuration,
-/// immutable, and matched against each line by `PatternMatcher`.
+/// matchers of which one must match, plus `$or` groups. `PatternCompiler` builds it from
+/// the configuration; `PatternProgram` flattens it for matching.
 final class ObjectPattern: Sendable {
     let fields: [FieldPattern]
     /// Each `$or` at this level: at least one of its patterns must match.
@@ -131,50 +131,6 @@ struct Wildcard: Sendable {
         pieces.append(current)
         return .success(Wildcard(pieces: pieces, startsWithStar: startsWithStar, endsWithStar: previousWasStar))
     }
-
-    /// Whether `text` (UTF-8) matches the whole pattern.
-    func matches(_ text: UnsafeBufferPointer<UInt8>) -> Bool {
-        if pieces.count == 1 && !startsWithStar {
-            return text.elementsEqual(pieces[0])
-        }
-        var position = 0
-        var first = 0
-        if !startsWithStar {
-            guard text.starts(with: pieces[0]) else { return false }
-            position = pieces[0].count
-            first = 1
-        }
-        var last = pieces.count
-        var end = text.count
-        if !endsWithStar {
-            let suffix = pieces[pieces.count - 1]
-            guard end - position >= suffix.count, text[(end - suffix.count)...].elementsEqual(suffix) else { return false }
-            end -= suffix.count
-            last -= 1
-        }
-        for k in first..<max(first, last) {
-            let piece = pieces[k]
-            if piece.isEmpty { continue }
-            guard let found = Self.find(piece, in: text, from: position, to: end) else { return false }
-            position = found + piece.count
-        }
-        return position <= end
-    }
-
-    private static func find(_ piece: [UInt8], in text: UnsafeBufferPointer<UInt8>, from: Int, to: Int) -> Int? {
-        guard to - from >= piece.count else { return nil }
-        var i = from
-        let lastStart = to - piece.count
-        while i <= lastStart {
-            if text[i] == piece[0] {
-                var k = 1
-                while k < piece.count, text[i + k] == piece[k] { k += 1 }
-                if k == piece.count { return i }
-            }
-            i += 1
-        }
-        return nil
-    }
 }
 
 /// Why a pattern is invalid, with the key path inside the pattern where it was found.
@@ -202,7 +158,7 @@ enum PatternCompiler {
             return try compileObject(object)
         } catch {
             let fullPath = ([path] + error.subPath).joined(separator: ".")
-            throw ConfigError(location: locations.location(of: fullPath), keyPath: fullPath, message: error.message)
+            throw ConfigError(location: locations.valueLocation(of: fullPath), keyPath: fullPath, message: error.message)
         }
     }
 

@@ -31,10 +31,10 @@ struct JournalEntry {
     /// holding a JSON object; nil otherwise (then templates see no `message`).
     func withParsedMessage() -> JSONDocument? {
         guard let node = document.member(of: JSONDocument.rootIndex, key: Self.messageKey),
-            let text = document.withStringBytes(at: node, { Array($0) }),
-            let first = text.first(where: { $0 != 0x20 && $0 != 0x09 && $0 != 0x0A && $0 != 0x0D }),
-            first == UInt8(ascii: "{"),
-            let message = try? JSONDocument(parsing: text),
+            let text = document.withView({ $0.withStringBytes(at: node) { Array($0) } })
+        else { return nil }
+        let first = text.first { $0 != 0x20 && $0 != 0x09 && $0 != 0x0A && $0 != 0x0D }
+        guard first == UInt8(ascii: "{"), let message = try? JSONDocument(parsing: text),
             message.kind(at: JSONDocument.rootIndex) == .object
         else { return nil }
         let rootRange = document.rawRange(at: JSONDocument.rootIndex)

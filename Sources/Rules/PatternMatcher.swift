@@ -1,176 +1,333 @@
 import JSON
 
-/// Matches compiled event patterns against a parsed line, with EventBridge's semantics:
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Matches a `PatternProgram`'s patterns against one parsed line, with EventBridge's
+/// semantics:
 ///
 /// - every field of a pattern object must match, and one alternative of each `$or`;
 /// - a leaf field matches if one of its matchers matches one of the field's leaf values;
-/// - an array in the event is crushed: a leaf field's values are the array's scalar
+/// - an array in the line is crushed: a leaf field's values are the array's scalar
 ///   elements (nested arrays flattened), and a nested pattern matches if it matches one
 ///   element of the array as a whole (so two fields never match in different elements);
 /// - a field whose value is an object is not a leaf: for a leaf pattern it is absent
 ///   (`exists: false` matches it, as the EventBridge guide's example shows);
 /// - `null` is a value (not absence); numbers compare by value (`5` matches `5.0`).
-enum PatternMatcher {
-    static func matches(_ pattern: ObjectPattern, in document: JSONDocument) -> Bool {
-        matchObject(pattern, document, JSONDocument.rootIndex)
+///
+/// A matcher lives for one line: it holds the line's top-level slots.
+struct PatternMatcher {
+    let program: PatternProgram.Storage
+    let doc: JSONView
+    /// The value index of each top-level slot in this line, or -1 when absent.
+    let slots: UnsafeMutableBufferPointer<Int32>
+
+    /// Calls `body` with a matcher for the line `doc`, its slots filled by one pass over
+    /// the line's top-level members.
+    static func with<R>(_ program: PatternProgram, _ doc: JSONView, _ body: (PatternMatcher) -> R) -> R {
+        withUnsafeTemporaryAllocation(of: Int32.self, capacity: max(program.slotCount, 1)) { slots in
+            slots.initialize(repeating: -1)
+            let matcher = PatternMatcher(program: program.storage, doc: doc, slots: slots)
+            matcher.fillSlots()
+            return body(matcher)
+        }
     }
 
-    /// `node` nil means the value is absent.
-    static func matchObject(_ pattern: ObjectPattern, _ doc: JSONDocument, _ node: Int?) -> Bool {
-        if let node, doc.kind(at: node) == .array {
-            var sawElement = false
-            var matched = false
-            forEachFlattened(doc, node) { element in
-                sawElement = true
-                matched = matchObject(pattern, doc, element)
-                return !matched
+    private func fillSlots() {
+        guard let (first, end) = doc.memberRange(of: JSONDocument.rootIndex), !program.slotsByLength.isEmpty else { return }
+        var i = first
+        while i < end {
+            let keyIndex = i
+            doc.withStringBytes(at: keyIndex) { key in
+                guard key.count < program.slotsByLength.count else { return }
+                let run = program.slotsByLength[key.count]
+                var k = Int(run.start)
+                let runEnd = k + Int(run.count)
+                while k < runEnd {
+                    let slot = Int(program.slotOrder[k])
+                    if equal(program.slotKeys[slot], key) { slots[slot] = Int32(keyIndex + 1) }
+                    k += 1
+                }
             }
-            return sawElement ? matched : matchObject(pattern, doc, nil)
+            i = doc.indexAfter(i + 1)
         }
-        let object: Int? = node.flatMap { doc.kind(at: $0) == .object ? $0 : nil }
-        for field in pattern.fields {
-            let child: Int? = object.flatMap { o in field.key.withUnsafeBufferPointer { doc.member(of: o, key: $0) } }
-            switch field.condition {
-            case .nested(let nested):
-                if !matchObject(nested, doc, child) { return false }
-            case .leaf(let leaf):
-                if !matchLeaf(leaf, doc, child) { return false }
+    }
+
+    /// Whether the rule pattern whose top-level object is `root` matches the line.
+    func matches(root: Int32) -> Bool {
+        matchObject(root, JSONDocument.rootIndex, topLevel: true)
+    }
+
+    // MARK: Objects and fields
+
+    /// `node` -1 means absent. `topLevel`: `node` is the line itself.
+    private func matchObject(_ objectIndex: Int32, _ node: Int, topLevel: Bool) -> Bool {
+        var object = -1
+        if node >= 0 {
+            switch doc.kind(at: node) {
+            case .array:
+                var sawElement = false
+                if anyElement(of: node, matches: objectIndex, sawElement: &sawElement) { return true }
+                return sawElement ? false : matchObject(objectIndex, -1, topLevel: false)
+            case .object: object = node
+            default: break
             }
         }
-        for alternatives in pattern.alternatives where !alternatives.contains(where: { matchObject($0, doc, node) }) {
-            return false
+        let o = program.objects[Int(objectIndex)]
+        var f = Int(o.fields.start)
+        let fieldsEnd = f + Int(o.fields.count)
+        while f < fieldsEnd {
+            let field = program.fields[f]
+            var child = -1
+            if topLevel && field.slot >= 0 {
+                child = Int(slots[Int(field.slot)])
+            } else if object >= 0 {
+                child = doc.member(of: object, key: program.text(field.key)) ?? -1
+            }
+            let ok = field.isNested
+                ? matchObject(field.target, child, topLevel: false) : matchLeaf(program.leaves[Int(field.target)], child)
+            if !ok { return false }
+            f += 1
+        }
+        var g = Int(o.ors.start)
+        let orsEnd = g + Int(o.ors.count)
+        while g < orsEnd {
+            let group = program.ors[g]
+            var any = false
+            var a = Int(group.start)
+            let end = a + Int(group.count)
+            while a < end, !any {
+                any = matchObject(program.alternatives[a], node, topLevel: topLevel)
+                a += 1
+            }
+            if !any { return false }
+            g += 1
         }
         return true
     }
 
-    /// Calls `body` with each non-array element of the array at `index`, descending into
-    /// nested arrays, until it returns false. Returns false if stopped.
-    @discardableResult
-    static func forEachFlattened(_ doc: JSONDocument, _ index: Int, _ body: (Int) -> Bool) -> Bool {
-        var goOn = true
-        doc.forEachElement(of: index) { element in
-            if doc.kind(at: element) == .array {
-                goOn = forEachFlattened(doc, element, body)
+    /// Whether an element of the array at `array` (nested arrays flattened) matches the
+    /// object pattern.
+    private func anyElement(of array: Int, matches objectIndex: Int32, sawElement: inout Bool) -> Bool {
+        guard let (first, end) = doc.elementRange(of: array) else { return false }
+        var i = first
+        while i < end {
+            if doc.kind(at: i) == .array {
+                if anyElement(of: i, matches: objectIndex, sawElement: &sawElement) { return true }
             } else {
-                goOn = body(element)
+                sawElement = true
+                if matchObject(objectIndex, i, topLevel: false) { return true }
             }
-            return goOn
+            i = doc.indexAfter(i)
         }
-        return goOn
+        return false
     }
 
-    static func matchLeaf(_ leaf: LeafCondition, _ doc: JSONDocument, _ node: Int?) -> Bool {
-        guard let node else { return leaf.matchesAbsent }
+    private func matchLeaf(_ leaf: PatternProgram.LeafNode, _ node: Int) -> Bool {
+        guard node >= 0 else { return leaf.matchesAbsent }
         switch doc.kind(at: node) {
         case .object:
             return leaf.matchesAbsent
         case .array:
             var sawLeaf = false
-            var matched = false
-            forEachFlattened(doc, node) { element in
-                guard doc.kind(at: element) != .object else { return true }
-                sawLeaf = true
-                matched = leaf.matchesAnyValue || leaf.matchers.contains { matchValue($0, doc, element) }
-                return !matched
-            }
-            return sawLeaf ? matched : leaf.matchesAbsent
+            if anyLeafValue(of: node, matches: leaf, sawLeaf: &sawLeaf) { return true }
+            return sawLeaf ? false : leaf.matchesAbsent
         default:
-            return leaf.matchesAnyValue || leaf.matchers.contains { matchValue($0, doc, node) }
+            return leaf.matchesAnyValue || matchAny(leaf.matchers, node)
         }
     }
 
-    static func matchValue(_ matcher: ValueMatcher, _ doc: JSONDocument, _ node: Int) -> Bool {
-        switch matcher {
-        case .string(let wanted):
-            return wanted.withUnsafeBufferPointer { doc.stringEquals(at: node, $0) }
-        case .number(let wanted):
-            return doc.double(at: node) == wanted
-        case .bool(let wanted):
-            return doc.bool(at: node) == wanted
+    private func anyLeafValue(of array: Int, matches leaf: PatternProgram.LeafNode, sawLeaf: inout Bool) -> Bool {
+        guard let (first, end) = doc.elementRange(of: array) else { return false }
+        var i = first
+        while i < end {
+            switch doc.kind(at: i) {
+            case .array:
+                if anyLeafValue(of: i, matches: leaf, sawLeaf: &sawLeaf) { return true }
+            case .object:
+                break
+            default:
+                sawLeaf = true
+                if leaf.matchesAnyValue || matchAny(leaf.matchers, i) { return true }
+            }
+            i = doc.indexAfter(i)
+        }
+        return false
+    }
+
+    private func matchAny(_ matchers: PatternProgram.Range32, _ node: Int) -> Bool {
+        var m = Int(matchers.start)
+        let end = m + Int(matchers.count)
+        while m < end {
+            if matchValue(program.matchers[m], node) { return true }
+            m += 1
+        }
+        return false
+    }
+
+    // MARK: Values
+
+    private func matchValue(_ m: PatternProgram.MatcherNode, _ node: Int) -> Bool {
+        switch m.op {
+        case .string:
+            return doc.stringEquals(at: node, program.text(m.operand))
+        case .number:
+            return doc.double(at: node) == m.low
+        case .bool:
+            return doc.bool(at: node) == (m.low != 0)
         case .null:
             return doc.kind(at: node) == .null
-        case .prefix(let text):
-            return doc.withStringBytes(at: node) { hasPrefix($0, text) } ?? false
-        case .suffix(let text):
-            return doc.withStringBytes(at: node) { hasSuffix($0, text) } ?? false
-        case .equalsIgnoreCase(let text):
-            return doc.withStringBytes(at: node) { equalsFolded($0, text) } ?? false
-        case .wildcard(let wildcard):
-            return doc.withStringBytes(at: node) { wildcard.matches($0) } ?? false
-        case .numeric(let range):
+        case .prefix:
+            return doc.withStringBytes(at: node) { hasPrefix($0, m) } ?? false
+        case .suffix:
+            return doc.withStringBytes(at: node) { hasSuffix($0, m) } ?? false
+        case .equalsIgnoreCase:
+            return doc.withStringBytes(at: node) { equalsFolded($0, program.text(m.operand), ascii: m.ascii) } ?? false
+        case .wildcard:
+            return doc.withStringBytes(at: node) { anyWildcard(m.operand, $0) } ?? false
+        case .numeric:
             guard let value = doc.double(at: node) else { return false }
-            return range.contains(value)
-        case .cidr(let block):
-            return doc.withStringBytes(at: node) { bytes in IPAddress(bytes).map(block.contains) ?? false } ?? false
-        case .anythingBut(let excluded):
-            return !isExcluded(excluded, doc, node)
-        }
-    }
-
-    private static func isExcluded(_ excluded: AnythingBut, _ doc: JSONDocument, _ node: Int) -> Bool {
-        switch excluded {
-        case .strings(let values):
-            guard doc.kind(at: node) == .string else { return false }
-            return values.contains { v in v.withUnsafeBufferPointer { doc.stringEquals(at: node, $0) } }
-        case .numbers(let values):
-            guard let value = doc.double(at: node) else { return false }
-            return values.contains(value)
-        case .prefix(let text):
-            return doc.withStringBytes(at: node) { hasPrefix($0, text) } ?? false
-        case .suffix(let text):
-            return doc.withStringBytes(at: node) { hasSuffix($0, text) } ?? false
-        case .equalsIgnoreCase(let texts):
-            return doc.withStringBytes(at: node) { bytes in texts.contains { equalsFolded(bytes, $0) } } ?? false
-        case .wildcard(let wildcards):
-            return doc.withStringBytes(at: node) { bytes in wildcards.contains { $0.matches(bytes) } } ?? false
+            return (m.lowInclusive ? value >= m.low : value > m.low) && (m.highInclusive ? value <= m.high : value < m.high)
+        case .cidr:
+            let block = program.cidrs[Int(m.operand.start)]
+            return doc.withStringBytes(at: node) { IPAddress($0).map(block.contains) ?? false } ?? false
+        case .butStrings:
+            guard doc.kind(at: node) == .string else { return true }
+            var r = Int(m.operand.start)
+            let end = r + Int(m.operand.count)
+            while r < end {
+                if doc.stringEquals(at: node, program.text(program.ranges[r])) { return false }
+                r += 1
+            }
+            return true
+        case .butNumbers:
+            guard let value = doc.double(at: node) else { return true }
+            return !program.numbers[m.operand.range].contains(value)
+        case .butPrefix:
+            return !(doc.withStringBytes(at: node) { hasPrefix($0, m) } ?? false)
+        case .butSuffix:
+            return !(doc.withStringBytes(at: node) { hasSuffix($0, m) } ?? false)
+        case .butEqualsIgnoreCase:
+            let excluded = doc.withStringBytes(at: node) { value in
+                program.ranges[m.operand.range].contains { equalsFolded(value, program.text($0), ascii: m.ascii) }
+            }
+            return !(excluded ?? false)
+        case .butWildcards:
+            return !(doc.withStringBytes(at: node) { anyWildcard(m.operand, $0) } ?? false)
         }
     }
 
     // MARK: Text comparisons, exact or ignoring case
 
-    private static func hasPrefix(_ value: UnsafeBufferPointer<UInt8>, _ text: CaseText) -> Bool {
-        if !text.ignoreCase { return value.starts(with: text.bytes) }
-        if text.isASCII, isASCII(value) {
-            guard value.count >= text.bytes.count else { return false }
-            for k in 0..<text.bytes.count where lowerASCII(value[k]) != text.bytes[k] { return false }
+    private func hasPrefix(_ value: UnsafeBufferPointer<UInt8>, _ m: PatternProgram.MatcherNode) -> Bool {
+        let text = program.text(m.operand)
+        if !m.ignoreCase { return value.count >= text.count && equal(text, UnsafeBufferPointer(rebasing: value[0..<text.count])) }
+        if m.ascii, isASCII(value) {
+            guard value.count >= text.count else { return false }
+            for k in 0..<text.count where lowerASCII(value[k]) != text[k] { return false }
             return true
         }
-        return folded(value).starts(with: text.bytes)
+        return folded(value).starts(with: text)
     }
 
-    private static func hasSuffix(_ value: UnsafeBufferPointer<UInt8>, _ text: CaseText) -> Bool {
-        if !text.ignoreCase {
-            return value.count >= text.bytes.count && value[(value.count - text.bytes.count)...].elementsEqual(text.bytes)
+    private func hasSuffix(_ value: UnsafeBufferPointer<UInt8>, _ m: PatternProgram.MatcherNode) -> Bool {
+        let text = program.text(m.operand)
+        if !m.ignoreCase {
+            return value.count >= text.count && equal(text, UnsafeBufferPointer(rebasing: value[(value.count - text.count)...]))
         }
-        if text.isASCII, isASCII(value) {
-            guard value.count >= text.bytes.count else { return false }
-            let offset = value.count - text.bytes.count
-            for k in 0..<text.bytes.count where lowerASCII(value[offset + k]) != text.bytes[k] { return false }
+        if m.ascii, isASCII(value) {
+            guard value.count >= text.count else { return false }
+            let offset = value.count - text.count
+            for k in 0..<text.count where lowerASCII(value[offset + k]) != text[k] { return false }
             return true
         }
         let f = folded(value)
-        return f.count >= text.bytes.count && f[(f.count - text.bytes.count)...].elementsEqual(text.bytes)
+        return f.count >= text.count && f[(f.count - text.count)...].elementsEqual(text)
     }
 
-    private static func equalsFolded(_ value: UnsafeBufferPointer<UInt8>, _ text: CaseText) -> Bool {
-        if text.isASCII, isASCII(value) {
-            guard value.count == text.bytes.count else { return false }
-            for k in 0..<value.count where lowerASCII(value[k]) != text.bytes[k] { return false }
+    private func equalsFolded(_ value: UnsafeBufferPointer<UInt8>, _ text: UnsafeBufferPointer<UInt8>, ascii: Bool) -> Bool {
+        if ascii, isASCII(value) {
+            guard value.count == text.count else { return false }
+            for k in 0..<value.count where lowerASCII(value[k]) != text[k] { return false }
             return true
         }
-        return folded(value).elementsEqual(text.bytes)
+        return folded(value).elementsEqual(text)
+    }
+
+    private func anyWildcard(_ list: PatternProgram.Range32, _ value: UnsafeBufferPointer<UInt8>) -> Bool {
+        program.wildcards[list.range].contains { wildcardMatches($0, value) }
+    }
+
+    /// Whether `value` matches the whole wildcard: the first piece is a prefix (unless the
+    /// pattern starts with a star), the last a suffix (unless it ends with one), and the
+    /// pieces between are found in order; leftmost matching is exact for `*`-only patterns.
+    private func wildcardMatches(_ w: PatternProgram.WildcardNode, _ value: UnsafeBufferPointer<UInt8>) -> Bool {
+        let pieces = program.ranges[w.pieces.range]
+        guard let firstPiece = pieces.first, let lastPiece = pieces.last else { return false }
+        if pieces.count == 1 && !w.startsWithStar { return equal(program.text(firstPiece), value) }
+        var position = 0
+        var end = value.count
+        var firstIndex = pieces.startIndex
+        var lastIndex = pieces.endIndex
+        if !w.startsWithStar {
+            let p = program.text(firstPiece)
+            guard value.count >= p.count, equal(p, UnsafeBufferPointer(rebasing: value[0..<p.count])) else { return false }
+            position = p.count
+            firstIndex += 1
+        }
+        if !w.endsWithStar {
+            let p = program.text(lastPiece)
+            guard end - position >= p.count, equal(p, UnsafeBufferPointer(rebasing: value[(end - p.count)..<end])) else {
+                return false
+            }
+            end -= p.count
+            lastIndex -= 1
+        }
+        var k = firstIndex
+        while k < lastIndex {
+            let p = program.text(pieces[k])
+            if !p.isEmpty {
+                guard let found = find(p, in: value, from: position, to: end) else { return false }
+                position = found + p.count
+            }
+            k += 1
+        }
+        return position <= end
+    }
+
+    private func find(_ piece: UnsafeBufferPointer<UInt8>, in text: UnsafeBufferPointer<UInt8>, from: Int, to: Int) -> Int? {
+        guard to - from >= piece.count else { return nil }
+        var i = from
+        while i <= to - piece.count {
+            if text[i] == piece[0], equal(piece, UnsafeBufferPointer(rebasing: text[i..<(i + piece.count)])) { return i }
+            i += 1
+        }
+        return nil
     }
 
     @inline(__always)
-    private static func lowerASCII(_ b: UInt8) -> UInt8 {
+    private func equal(_ a: PatternProgram.Range32, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        equal(program.text(a), b)
+    }
+
+    @inline(__always)
+    private func equal(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard a.count == b.count else { return false }
+        guard let x = a.baseAddress, let y = b.baseAddress else { return true }
+        return memcmp(x, y, a.count) == 0
+    }
+
+    @inline(__always)
+    private func lowerASCII(_ b: UInt8) -> UInt8 {
         b >= UInt8(ascii: "A") && b <= UInt8(ascii: "Z") ? b | 0x20 : b
     }
 
-    private static func isASCII(_ value: UnsafeBufferPointer<UInt8>) -> Bool {
+    private func isASCII(_ value: UnsafeBufferPointer<UInt8>) -> Bool {
         value.allSatisfy { $0 < 0x80 }
     }
 
-    private static func folded(_ value: UnsafeBufferPointer<UInt8>) -> [UInt8] {
+    private func folded(_ value: UnsafeBufferPointer<UInt8>) -> [UInt8] {
         Array(String(decoding: value, as: UTF8.self).lowercased().utf8)
     }
 }

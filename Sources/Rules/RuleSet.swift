@@ -15,6 +15,8 @@ import LKEvent
 public final class RuleSet: Sendable {
     /// The compiled rules, in configuration order.
     let rules: [CompiledRule]
+    /// Every rule's pattern, flattened.
+    let program: PatternProgram
     /// For each input name, the rules that apply to it, and whether it is journald.
     private let byInput: [String: InputRules]
     /// The rules that apply to an input the configuration does not name.
@@ -23,28 +25,39 @@ public final class RuleSet: Sendable {
 
     struct InputRules: Sendable {
         let rules: [CompiledRule]
+        /// For each rule, its pattern's top-level object in `program`, or -1 (matches all).
+        let roots: [Int32]
         let isJournald: Bool
         let parseMessage: Bool
+
+        init(_ rules: [CompiledRule], isJournald: Bool, parseMessage: Bool) {
+            self.rules = rules
+            self.roots = rules.map(\.patternRoot)
+            self.isJournald = isJournald
+            self.parseMessage = parseMessage
+        }
     }
 
     /// Compiles every rule of `configuration`: patterns, templates, and literal partition
     /// keys are checked here, errors pointing at their line and column.
     public init(configuration: Configuration) throws(ConfigError) {
         var compiled: [CompiledRule] = []
+        let builder = PatternProgram.Builder()
         for rule in configuration.rules {
-            compiled.append(try CompiledRule(rule, locations: configuration.locations))
+            compiled.append(try CompiledRule(rule, locations: configuration.locations, program: builder))
         }
         self.rules = compiled
+        self.program = builder.build()
         var byInput: [String: InputRules] = [:]
         for input in configuration.inputs {
             var parseMessage = false
             if case .journald(let journald) = input.kind { parseMessage = journald.parseMessageJSON }
             byInput[input.name] = InputRules(
-                rules: compiled.filter { $0.inputs.isEmpty || $0.inputs.contains(input.name) },
+                compiled.filter { $0.inputs.isEmpty || $0.inputs.contains(input.name) },
                 isJournald: input.isJournald, parseMessage: parseMessage)
         }
         self.byInput = byInput
-        self.unrestricted = InputRules(rules: compiled.filter { $0.inputs.isEmpty }, isJournald: false, parseMessage: false)
+        self.unrestricted = InputRules(compiled.filter { $0.inputs.isEmpty }, isJournald: false, parseMessage: false)
         self.producerId = configuration.producerId
     }
 
@@ -60,7 +73,6 @@ public final class RuleSet: Sendable {
         guard document.kind(at: JSONDocument.rootIndex) == .object else {
             return .invalid("not a JSON object (found \(Self.describe(document.kind(at: JSONDocument.rootIndex))))")
         }
-        let lineRange = document.rawRange(at: JSONDocument.rootIndex)
         var view = document
         var defaultTime = readTime
         if inputRules.isJournald {
@@ -68,10 +80,25 @@ public final class RuleSet: Sendable {
             if let realtime = entry.realtime { defaultTime = realtime }
             if inputRules.parseMessage, let withMessage = entry.withParsedMessage() { view = withMessage }
         }
+        let time = defaultTime
+        return document.withView { line in
+            let whole = line.raw(at: JSONDocument.rootIndex)
+            return view.withView { fields in
+                PatternMatcher.with(program, fields) { matcher in
+                    Self.apply(inputRules, matcher, wholeLine: whole, defaultTime: time, producerId: producerId)
+                }
+            }
+        }
+    }
 
+    private static func apply(
+        _ inputRules: InputRules, _ matcher: PatternMatcher, wholeLine: UnsafeBufferPointer<UInt8>, defaultTime: Date,
+        producerId: String
+    ) -> MapResult {
         var events: [MappedEvent] = []
-        for rule in inputRules.rules where rule.matches(view) {
-            switch rule.makeEvent(view, wholeLine: document, lineRange: lineRange, defaultTime: defaultTime, producerId: producerId) {
+        for (i, root) in inputRules.roots.enumerated() where root < 0 || matcher.matches(root: root) {
+            let rule = inputRules.rules[i]
+            switch rule.makeEvent(matcher.doc, wholeLine: wholeLine, defaultTime: defaultTime, producerId: producerId) {
             case .success(let event): events.append(event)
             case .failure(let failure): return .mappingError(rule: rule.name, message: failure.message)
             }
@@ -132,10 +159,11 @@ public struct MappedEvent: Sendable, Equatable {
 }
 
 /// One rule, compiled.
-struct CompiledRule: Sendable {
+final class CompiledRule: Sendable {
     let name: String
     let inputs: [String]
-    let pattern: ObjectPattern?
+    /// The pattern's top-level object in the rule set's `PatternProgram`; -1 without `match`.
+    let patternRoot: Int32
     let continues: Bool
     let type: StringTemplate
     let data: DataTemplate
@@ -143,13 +171,15 @@ struct CompiledRule: Sendable {
     let partitionKey: StringTemplate?
     let timestamp: StringTemplate?
 
-    init(_ rule: RuleConfig, locations: SourceLocations) throws(ConfigError) {
+    init(_ rule: RuleConfig, locations: SourceLocations, program: PatternProgram.Builder) throws(ConfigError) {
         let path = "rules.\(rule.index)"
         name = rule.name
         inputs = rule.inputs
         continues = rule.continue
-        pattern = try rule.match.map { (m) throws(ConfigError) in
-            try PatternCompiler.compile(m, path: "\(path).match", locations: locations)
+        if let match = rule.match {
+            patternRoot = program.add(try PatternCompiler.compile(match, path: "\(path).match", locations: locations))
+        } else {
+            patternRoot = -1
         }
         func template(_ text: String?, _ key: String) throws(ConfigError) -> StringTemplate? {
             guard let text else { return nil }
@@ -193,16 +223,11 @@ struct CompiledRule: Sendable {
         }
     }
 
-    func matches(_ doc: JSONDocument) -> Bool {
-        guard let pattern else { return true }
-        return PatternMatcher.matches(pattern, in: doc)
-    }
-
     /// Makes this rule's event from a line it matched. `view` is what patterns and templates
     /// see (for journald with `parse_message: json`, the entry plus `message`);
     /// `wholeLine`/`lineRange` are the line as read, the default `data`.
     func makeEvent(
-        _ view: JSONDocument, wholeLine: JSONDocument, lineRange: Range<Int>, defaultTime: Date, producerId: String
+        _ view: JSONView, wholeLine: UnsafeBufferPointer<UInt8>, defaultTime: Date, producerId: String
     ) -> Result<MappedEvent, MappingFailure> {
         let typeText: String
         switch type.render(view) {
@@ -243,14 +268,20 @@ struct CompiledRule: Sendable {
             }
         }
 
-        let dataBytes = data.render(view, wholeLine: wholeLine.bytes[lineRange])
+        let dataBytes = data.render(view, wholeLine: wholeLine)
+        let id: String
+        if key == nil {
+            (id, key) = EventIDs.makePair()
+        } else {
+            id = EventIDs.make()
+        }
         do {
             let event = try LKEvent(
-                type: typeText, data: RawJSON(bytesAlreadyValid: dataBytes), timestamp: time, userId: user,
+                id: id, type: typeText, data: RawJSON(bytesAlreadyValid: dataBytes), timestamp: time, userId: user,
                 producerId: producerId, partitionKey: key)
             return .success(MappedEvent(event: event, rule: name, explicitKey: partitionKey != nil))
         } catch {
-            return .failure(MappingFailure(key != nil && error != .emptyType ? "partition_key: \(error)" : "\(error)"))
+            return .failure(MappingFailure(error != .emptyType ? "partition_key: \(error)" : "\(error)"))
         }
     }
 

@@ -1,12 +1,16 @@
 import Config
 import JSON
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// A path into a line's JSON: `a.b.c`, with array positions as numbers (`items.0.id`).
 /// A segment of digits is an array position when the value there is an array, and a member
 /// name when it is an object. Journald field names are written as they are (`_SYSTEMD_UNIT`).
 struct TemplatePath: Sendable, CustomStringConvertible {
     struct Segment: Sendable {
-        let key: [UInt8]
+        let key: StableBytes
         let position: Int?
     }
 
@@ -18,7 +22,7 @@ struct TemplatePath: Sendable, CustomStringConvertible {
         guard !parts.isEmpty, parts.allSatisfy({ !$0.isEmpty }) else { return nil }
         self.segments = parts.map { part in
             let position = part.allSatisfy({ $0.isASCII && $0.isNumber }) && part.count <= 9 ? Int(part) : nil
-            return Segment(key: Array(part.utf8), position: position)
+            return Segment(key: StableBytes(String(part)), position: position)
         }
         self.text = text
     }
@@ -26,12 +30,12 @@ struct TemplatePath: Sendable, CustomStringConvertible {
     var description: String { text }
 
     /// The tape index of the value at this path, or nil when absent.
-    func resolve(in doc: JSONDocument) -> Int? {
+    func resolve(in doc: JSONView) -> Int? {
         var node = JSONDocument.rootIndex
         for segment in segments {
             switch doc.kind(at: node) {
             case .object:
-                guard let next = segment.key.withUnsafeBufferPointer({ doc.member(of: node, key: $0) }) else { return nil }
+                guard let next = doc.member(of: node, key: segment.key.buffer) else { return nil }
                 node = next
             case .array:
                 guard let position = segment.position, let next = doc.element(of: node, at: position) else { return nil }
@@ -118,7 +122,7 @@ struct StringTemplate: Sendable {
 
     /// The text for one line: holes filled with strings as they are, numbers as written,
     /// booleans as `true`/`false`.
-    func render(_ doc: JSONDocument) -> Rendered {
+    func render(_ doc: JSONView) -> Rendered {
         if let literal { return .text(literal) }
         var out = ""
         for piece in pieces {
@@ -129,7 +133,7 @@ struct StringTemplate: Sendable {
                 switch doc.kind(at: node) {
                 case .null: return .nothing(path: path.text)
                 case .string: out += doc.string(at: node) ?? ""
-                case .number, .bool: out += String(decoding: doc.bytes[doc.rawRange(at: node)], as: UTF8.self)
+                case .number, .bool: out += String(decoding: doc.raw(at: node), as: UTF8.self)
                 case .object: return .problem("${\(path)} is an object, not a text")
                 case .array: return .problem("${\(path)} is a list, not a text")
                 }
@@ -213,11 +217,11 @@ struct DataTemplate: Sendable {
     }
 
     /// The data bytes for one line; `doc` is what templates read, `wholeLine` the line as read.
-    func render(_ doc: JSONDocument, wholeLine: ArraySlice<UInt8>) -> [UInt8] {
+    func render(_ doc: JSONView, wholeLine: UnsafeBufferPointer<UInt8>) -> [UInt8] {
         guard let pieces else { return Self.compact(wholeLine) }
         if pieces.count == 1, case .value(let path) = pieces[0] {
             guard let node = path.resolve(in: doc) else { return Array("null".utf8) }
-            return Self.compact(doc.bytes[doc.rawRange(at: node)])
+            return Self.compact(doc.raw(at: node))
         }
         var out: [UInt8] = []
         out.reserveCapacity(64)
@@ -226,7 +230,7 @@ struct DataTemplate: Sendable {
             case .literal(let bytes): out.append(contentsOf: bytes)
             case .value(let path):
                 if let node = path.resolve(in: doc) {
-                    out.append(contentsOf: Self.compact(doc.bytes[doc.rawRange(at: node)]))
+                    out.append(contentsOf: Self.compact(doc.raw(at: node)))
                 } else {
                     out.append(contentsOf: "null".utf8)
                 }
@@ -244,8 +248,8 @@ struct DataTemplate: Sendable {
     /// Valid JSON bytes as they are, unless they hold a line break (possible only as
     /// whitespace between tokens, e.g. in a journald MESSAGE): then that whitespace is
     /// removed, so an event always stays on one line.
-    static func compact(_ bytes: ArraySlice<UInt8>) -> [UInt8] {
-        guard bytes.contains(0x0A) || bytes.contains(0x0D) else { return Array(bytes) }
+    static func compact(_ bytes: UnsafeBufferPointer<UInt8>) -> [UInt8] {
+        guard let base = bytes.baseAddress, memchr(base, 0x0A, bytes.count) != nil else { return Array(bytes) }
         var out: [UInt8] = []
         out.reserveCapacity(bytes.count)
         var inString = false

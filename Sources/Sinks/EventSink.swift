@@ -74,13 +74,16 @@ public struct SinkError: Error, Sendable, CustomStringConvertible {
         case .fatal: kind = .fatal
         }
         code = error.code
-        var text = error.isAuthenticationFailure ? "authentication failed: " : ""
-        text += error.message
-        if let status = error.statusCode { text += " (HTTP \(status))" }
-        message = text
+        message = error.statusCode.map { "\(error.message) (HTTP \($0))" } ?? error.message
     }
 
-    public var description: String { message.isEmpty ? code : "\(code): \(message)" }
+    /// True when the credentials or the signature were refused.
+    public var isAuthenticationFailure: Bool { ErrorCodes.authentication.contains(code) }
+
+    public var description: String {
+        let text = message.isEmpty ? code : "\(code): \(message)"
+        return isAuthenticationFailure ? "authentication failed: " + text : text
+    }
 }
 
 /// Where events go: Kinesis, a file, or stdout. A sink takes batches and answers, for

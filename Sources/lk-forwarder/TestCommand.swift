@@ -104,8 +104,10 @@ struct DryRun {
 
     mutating func finish() {
         out.flush()
+        func count(_ n: Int, _ what: String) -> String { "\(n) \(what)\(n == 1 ? "" : "s")" }
         err.write(
-            "\(lineNumber) lines: \(events) events, \(unmatched) unmatched, \(invalid) invalid, \(mappingErrors) mapping errors\n")
+            "\(count(lineNumber, "line")): \(count(events, "event")), \(unmatched) unmatched, \(invalid) invalid, "
+                + "\(count(mappingErrors, "mapping error"))\n")
         err.flush()
     }
 }

@@ -14,8 +14,8 @@ import Glibc
 final class TemporaryDirectory: Sendable {
     let path: String
 
-    init() throws {
-        var template = Array("/tmp/lk-fileinput-XXXXXX".utf8CString)
+    init(parent: String = "/tmp") throws {
+        var template = Array("\(parent)/lk-fileinput-XXXXXX".utf8CString)
         guard let made = mkdtemp(&template) else { throw TestFailure("mkdtemp failed: \(errno)") }
         path = String(decoding: UnsafeRawBufferPointer(start: made, count: strlen(made)), as: UTF8.self)
     }
@@ -81,7 +81,7 @@ final class LogRecorder: Sendable {
 
     var logger: Logger {
         var logger = Logger(label: "test") { _ in RecordingHandler(recorder: self) }
-        logger.logLevel = .debug
+        logger.logLevel = .trace
         return logger
     }
 
@@ -90,12 +90,19 @@ final class LogRecorder: Sendable {
     var all: [Entry] { entries.withLock { $0 } }
 
     func matching(_ fragment: String) -> [Entry] { all.filter { $0.message.contains(fragment) } }
+
+    /// Prints what was logged, to see why a test failed.
+    func dump() {
+        for entry in all {
+            print(entry.level, entry.message, entry.metadata.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" })
+        }
+    }
 }
 
 private struct RecordingHandler: LogHandler {
     let recorder: LogRecorder
     var metadata: Logger.Metadata = [:]
-    var logLevel: Logger.Level = .debug
+    var logLevel: Logger.Level = .trace
 
     subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }
@@ -125,6 +132,8 @@ final class Received: Sendable {
     var count: Int { state.withLock { $0.lines.count } }
     var texts: [String] { lines.map { String(decoding: $0.bytes, as: UTF8.self) } }
     var batches: Int { state.withLock { $0.batches } }
+    /// Deliveries waiting at the closed gate.
+    var waiting: Int { state.withLock { $0.waiters.count } }
 
     /// Closes the gate: the next delivery waits until `open()`.
     func close() { state.withLock { $0.open = false } }
@@ -165,7 +174,8 @@ final class RunningInput: Sendable {
     /// committed (advanced) as soon as it is received, like a pipeline that is done at once.
     static func start(
         config: FileInputConfig, committer: CheckpointCommitter, tuning: FileInputTuning = .testing,
-        logger: Logger = LogRecorder().logger, acknowledge: Bool = true, received: Received = Received()
+        logger: Logger = LogRecorder().logger, acknowledge: Bool = true, received: Received = Received(),
+        consumer: (@Sendable ([InputLine]) async -> Void)? = nil
     ) async throws -> RunningInput {
         let input = FileInput(name: committer.input, config: config, committer: committer, logger: logger, tuning: tuning)
         let ready = Mutex(false)
@@ -173,7 +183,11 @@ final class RunningInput: Sendable {
             try? await input.run(
                 deliver: { batch in
                     await received.receive(batch)
-                    if acknowledge { await committer.advance(lastPerKey(batch)) }
+                    if let consumer {
+                        await consumer(batch)
+                    } else if acknowledge {
+                        await committer.advance(lastPerKey(batch))
+                    }
                 },
                 ready: { ready.withLock { $0 = true } })
         }

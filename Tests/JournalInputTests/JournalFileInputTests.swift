@@ -242,6 +242,20 @@ import Testing
         #expect(lines.compactMap(\.seq) == Array(0..<30))
     }
 
+    @Test func aFileVacuumedWhileFollowingDoesNotDisturbReading() async throws {
+        let journal = try JournalDirectory()
+        let old = try journal.write(numberedEntries(0..<10), to: "system@1.journal")
+        let writer = try JournalWriter(file: journal.path + "/system.journal")
+        try writer.append(numberedEntries(10..<20))
+        let running = RunningInput(journalInput(journal.path, committer: try StateDirectory().committer()))
+        try await running.lines(20)
+        try FileManager.default.removeItem(atPath: old)
+        try writer.append(numberedEntries(20..<30))
+        try await running.lines(30)
+        try writer.finish()
+        #expect(try await running.stop().compactMap(\.seq) == Array(0..<30))
+    }
+
     @Test func startAtEndReadsOnlyEntriesWrittenAfterStart() async throws {
         let journal = try JournalDirectory()
         let writer = try JournalWriter(file: journal.path + "/live.journal")
@@ -343,6 +357,24 @@ import Testing
         #expect(lines.compactMap(\.seq) == Array(0..<120) + Array(121..<200))
         #expect(try lines.map { members(try $0.object) } == expected.map(members))
     }
+
+    @Test func anEntryWhoseFieldsCannotBeReadIsSkippedWithALogLineNamingIt() async throws {
+        let journal = try JournalDirectory()
+        let file = try journal.write(numberedEntries(0..<200))
+        let before = try await readAll(journal.path, committer: try StateDirectory().committer())
+        let broken = try #require(before.first { $0.seq == 120 }?.checkpoint.cursor)
+        // Compression flags that name two algorithms at once: sd-journal cannot decode the
+        // MESSAGE of entry 120 (journalctl -o json gives up there altogether).
+        let data = try #require(try JournalDirectory.objectOffsets(file, type: 1, containing: "MESSAGE=entry 120").first)
+        try JournalDirectory.overwrite(file, at: data + 1, with: [0x03])
+
+        let logs = LogRecorder()
+        let input = journalInput(journal.path, committer: try StateDirectory().committer(), logger: logs.logger(), follow: false)
+        let lines = try await RunningInput(input).finished()
+        #expect(lines.compactMap(\.seq) == Array(0..<120) + Array(121..<200))
+        #expect(input.statistics.unreadableEntries == 1)
+        #expect(logs.all.contains { $0.level == .warning && $0.metadata["cursor"] == broken && $0.metadata["journal"] == journal.path })
+    }
 }
 
 extension JournalDirectory {
@@ -378,21 +410,30 @@ extension JournalDirectory {
         try handle.close()
     }
 
-    /// The file offsets of the entry objects of a journal file, in file order (walking the
-    /// objects from the end of the header: type byte at +0, size at +8, 8-byte aligned).
+    /// The file offsets of the entry objects of a journal file, in file order.
     static func entryObjectOffsets(_ file: String) throws -> [Int] {
+        try objectOffsets(file, type: 3)
+    }
+
+    /// The file offsets of the objects of `type` (1 data, 3 entry) whose bytes hold
+    /// `containing`, walking the objects from the end of the header (type byte at +0,
+    /// size at +8, 8-byte aligned).
+    static func objectOffsets(_ file: String, type: UInt8, containing: String? = nil) throws -> [Int] {
         let data = [UInt8](try Data(contentsOf: URL(fileURLWithPath: file)))
         func le64(_ at: Int) -> Int { (0..<8).reduce(0) { $0 | Int(data[at + $1]) << (8 * $1) } }
+        let needle = containing.map { Array($0.utf8) }
         let headerSize = le64(88)
-        let arenaEnd = headerSize + le64(96)
+        let arenaEnd = min(headerSize + le64(96), data.count)
         var offset = headerSize
-        var entries: [Int] = []
-        while offset + 16 <= min(arenaEnd, data.count) {
+        var found: [Int] = []
+        while offset + 16 <= arenaEnd {
             let size = le64(offset + 8)
-            guard size > 0 else { break }
-            if data[offset] == 3 { entries.append(offset) }
+            guard size > 0, offset + size <= arenaEnd else { break }
+            if data[offset] == type, needle.map({ data[offset..<(offset + size)].firstRange(of: $0) != nil }) ?? true {
+                found.append(offset)
+            }
             offset += (size + 7) & ~7
         }
-        return entries
+        return found
     }
 }

@@ -26,7 +26,8 @@ import Testing
         #expect(try STSClient.endpoint(region: "cn-north-1", environment: [:]).url == "https://sts.cn-north-1.amazonaws.com.cn/")
         #expect(try STSClient.endpoint(region: "eu-west-1", environment: [:]).url == "https://sts.eu-west-1.amazonaws.com/")
         let overridden = try STSClient.endpoint(
-            region: "eu-west-1", environment: ["AWS_ENDPOINT_URL": "http://127.0.0.1:1000", "AWS_ENDPOINT_URL_STS": "http://127.0.0.1:2000"])
+            region: "eu-west-1",
+            environment: ["AWS_ENDPOINT_URL": "http://127.0.0.1:1000", "AWS_ENDPOINT_URL_STS": "http://127.0.0.1:2000"])
         #expect(overridden.url == "http://127.0.0.1:2000/")
     }
 
@@ -65,7 +66,9 @@ import Testing
         }
     }
 
-    @Test(arguments: ["127.0.0.1:5055", "ftp://host", "http://", "http://host:0", "http://host:70000", "http://host:x", "http://a@b", "http://h/?q"])
+    @Test(arguments: [
+        "127.0.0.1:5055", "ftp://host", "http://", "http://host:0", "http://host:70000", "http://host:x", "http://a@b", "http://h/?q",
+    ])
     func malformedEndpointsAreRefused(text: String) {
         #expect(throws: EndpointError.self) { try ServiceEndpoint.parse(text, signingRegion: "eu-west-1") }
     }
@@ -75,7 +78,9 @@ import Testing
         let config = directory.write("config", "[default]\nregion = eu-central-1\n[profile other]\nregion = ap-south-1\n")
         func region(_ configured: String?, _ environment: [String: String], profile: String? = nil) throws -> String {
             try KinesisClient.resolveRegion(
-                .init(region: configured, profile: profile, environment: environment.merging(["AWS_CONFIG_FILE": config, "HOME": directory.path]) { a, _ in a }))
+                .init(
+                    region: configured, profile: profile,
+                    environment: environment.merging(["AWS_CONFIG_FILE": config, "HOME": directory.path]) { a, _ in a }))
         }
         #expect(try region("us-west-2", ["AWS_REGION": "eu-west-1"]) == "us-west-2")
         #expect(try region(nil, ["AWS_REGION": "eu-west-1", "AWS_DEFAULT_REGION": "eu-west-2"]) == "eu-west-1")

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import Foundation
 import NIOCore
 import NIOHTTP1
 import Testing
@@ -58,7 +59,10 @@ import Testing
         #expect(error.description.hasPrefix("authentication failed: SignatureDoesNotMatch: "))
         #expect(error.description.hasSuffix("(HTTP 403)"))
 
-        let unknownKey = classify(403, "<ErrorResponse><Error><Code>InvalidClientTokenId</Code><Message>The security token included in the request is invalid.</Message></Error></ErrorResponse>")
+        let unknownKey = classify(
+            403,
+            "<ErrorResponse><Error><Code>InvalidClientTokenId</Code><Message>The security token included in the request is invalid.</Message></Error></ErrorResponse>"
+        )
         #expect(unknownKey.code == "InvalidClientTokenId")
         #expect(unknownKey.isAuthenticationFailure)
     }
@@ -102,9 +106,11 @@ import Testing
     }
 
     @Test func longMessagesAreCutAndSecretsRemovedFirst() {
-        let credentials = AWSCredentials(accessKeyId: "ASIAEXAMPLE", secretAccessKey: "secret-value-123", sessionToken: String(repeating: "T", count: 400))
-        let body = #"{"__type":"InvalidSignatureException","message":"The Canonical String for this request should have been 'POST\n/\n\nx-amz-security-token:\#(String(repeating: "T", count: 400))' and secret-value-123"}"#
-        let error = ErrorClassifier.classify(status: 400, headers: HTTPHeaders(), body: Array(body.utf8), credentials: credentials)
+        let credentials = AWSCredentials(
+            accessKeyId: "ASIAEXAMPLE", secretAccessKey: "secret-value-123", sessionToken: String(repeating: "T", count: 400))
+        let body =
+            #"{"__type":"InvalidSignatureException","message":"The Canonical String for this request should have been 'POST\n/\n\nx-amz-security-token:\#(String(repeating: "T", count: 400))' and secret-value-123"}"#
+        let error = ErrorClassifier.classify(status: 400, headers: HTTPHeaders(), body: Array(body.utf8), secrets: credentials.secrets)
         #expect(!error.message.contains("TTTTTTTT"))
         #expect(!error.message.contains("secret-value-123"))
         #expect(error.message.contains("<redacted>"))
@@ -117,7 +123,9 @@ import Testing
         #expect(refused.code == "ConnectionRefused")
         #expect(refused.kind == .retryable)
         #expect(refused.message.contains(endpoint))
-        #expect(ErrorClassifier.classify(transport: IOError(errnoCode: ECONNRESET, reason: "read"), endpoint: endpoint).code == "ConnectionReset")
+        #expect(
+            ErrorClassifier.classify(transport: IOError(errnoCode: ECONNRESET, reason: "read"), endpoint: endpoint).code
+                == "ConnectionReset")
         #expect(ErrorClassifier.classify(transport: HTTPClientError.readTimeout, endpoint: endpoint).code == "Timeout")
         #expect(ErrorClassifier.classify(transport: HTTPClientError.deadlineExceeded, endpoint: endpoint).kind == .retryable)
         #expect(ErrorClassifier.classify(transport: HTTPClientError.remoteConnectionClosed, endpoint: endpoint).code == "ConnectionClosed")

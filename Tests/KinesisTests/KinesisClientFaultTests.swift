@@ -16,7 +16,7 @@ import Testing
 
     func setup(requestTimeout: Duration = .seconds(30)) async throws -> Setup {
         let moto = try await SharedMoto.shared.moto()
-        let proxy = try FaultProxyPeer(moto: moto)
+        let proxy = try await FaultProxyPeer(moto: moto)
         let client = KinesisClient(
             endpoint: try proxy.endpoint(region: moto.region), credentials: StaticCredentialProvider(moto.forwarder.credentials),
             requestTimeout: requestTimeout, logger: Logger(label: "test"))
@@ -37,9 +37,11 @@ import Testing
         #expect(answer.failedRecordCount == failed.count)
         #expect(!failed.isEmpty && failed.count < 50)
         for index in failed {
-            #expect(answer.records[index] == .failure(
-                code: "ProvisionedThroughputExceededException",
-                message: "Rate exceeded for shard shardId-000000000000 in stream \(setup.stream) under account 123456789012."))
+            #expect(
+                answer.records[index]
+                    == .failure(
+                        code: "ProvisionedThroughputExceededException",
+                        message: "Rate exceeded for shard shardId-000000000000 in stream \(setup.stream) under account 123456789012."))
         }
         let stored = Set(try await setup.moto.readAll(setup.stream).map(\.key))
         #expect(stored == Set(sent.indices.filter { !failed.contains($0) }.map { "k\($0)" }))
@@ -58,7 +60,10 @@ import Testing
             (#"{"status": 503, "code": "ServiceUnavailable", "body": "html"}"#, "HTTP 503", .retryable),
             (#"{"status": 500, "code": "InternalFailure", "body": "json"}"#, "InternalFailure", .retryable),
             (#"{"status": 502, "code": "BadGateway", "body": "empty"}"#, "HTTP 502", .retryable),
-            (#"{"status": 400, "code": "ProvisionedThroughputExceededException", "body": "json"}"#, "ProvisionedThroughputExceededException", .throttled),
+            (
+                #"{"status": 400, "code": "ProvisionedThroughputExceededException", "body": "json"}"#,
+                "ProvisionedThroughputExceededException", .throttled
+            ),
             (#"{"status": 400, "code": "LimitExceededException", "body": "xml"}"#, "LimitExceededException", .throttled),
             (#"{"status": 403, "code": "AccessDeniedException", "body": "xml"}"#, "AccessDeniedException", .fatal),
             (#"{"status": 400, "code": "KMSThrottlingException", "body": "json"}"#, "KMSThrottlingException", .retryable),

@@ -24,7 +24,10 @@ import Testing
         let batch = try await client.putRecords(stream: stream, records: entries)
         #expect(batch.failedRecordCount == 0)
         #expect(batch.records.count == 500)
-        #expect(batch.records.allSatisfy { if case .success(let shard, let sequence) = $0 { !shard.isEmpty && !sequence.isEmpty } else { false } })
+        #expect(
+            batch.records.allSatisfy {
+                if case .success(let shard, let sequence) = $0 { !shard.isEmpty && !sequence.isEmpty } else { false }
+            })
 
         let stored = try await moto.readAll(stream)
         let expected = [("solo", Array("one".utf8))] + entries.map { ($0.partitionKey, $0.data) }
@@ -71,9 +74,11 @@ import Testing
         let moto = try await SharedMoto.shared.moto()
         let client = try moto.client()
         defer { Task { await client.shutdown() } }
-        for records in [[], Array(repeating: PutRecordsEntry(partitionKey: "k", data: [1]), count: 501),
-                        [PutRecordsEntry(partitionKey: "", data: [1])],
-                        [PutRecordsEntry(partitionKey: String(repeating: "é", count: 257), data: [1])]] {
+        for records in [
+            [], Array(repeating: PutRecordsEntry(partitionKey: "k", data: [1]), count: 501),
+            [PutRecordsEntry(partitionKey: "", data: [1])],
+            [PutRecordsEntry(partitionKey: String(repeating: "é", count: 257), data: [1])],
+        ] {
             await #expect {
                 try await client.putRecords(stream: "any", records: records)
             } throws: { error in
@@ -83,7 +88,8 @@ import Testing
     }
 
     @Test func aClosedPortIsARetryableConnectionRefused() async throws {
-        let endpoint = try ServiceEndpoint.resolve(service: "kinesis", region: "eu-west-1", override: "http://127.0.0.1:\(try unusedPort())")
+        let endpoint = try ServiceEndpoint.resolve(
+            service: "kinesis", region: "eu-west-1", override: "http://127.0.0.1:\(try unusedPort())")
         let client = KinesisClient(
             endpoint: endpoint, credentials: StaticCredentialProvider(AWSCredentials(accessKeyId: "A", secretAccessKey: "B")),
             logger: Logger(label: "test"))

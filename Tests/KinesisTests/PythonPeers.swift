@@ -21,37 +21,46 @@ final class PythonPeer: Sendable {
         return url.path
     }()
 
-    init(script: String, arguments: [String] = []) throws {
+    private init(process: Process, input: FileHandle, announcement: Data) {
+        self.process = process
+        self.input = input
+        self.announcement = announcement
+    }
+
+    /// Starts `tests/harness/<script>` and waits (off Swift's cooperative threads) for its
+    /// announcement line.
+    static func start(script: String, arguments: [String] = []) async throws -> PythonPeer {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", Self.repositoryRoot + "/tests/harness/" + script] + arguments
+        process.arguments = ["python3", repositoryRoot + "/tests/harness/" + script, "--until-stdin-closes"] + arguments
         let stdin = Pipe()
         let stdout = Pipe()
         process.standardInput = stdin
         process.standardOutput = stdout
         try process.run()
-        var line = Data()
         let reader = stdout.fileHandleForReading
-        while true {
-            let chunk = try reader.read(upToCount: 1) ?? Data()
-            if chunk.isEmpty || chunk == Data([0x0A]) { break }
-            line.append(chunk)
+        let line: Data = await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                var line = Data()
+                while let byte = try? reader.read(upToCount: 1), !byte.isEmpty, byte != Data([0x0A]) {
+                    line.append(byte)
+                }
+                continuation.resume(returning: line)
+            }
         }
         guard !line.isEmpty else {
             throw PeerError("\(script) exited before announcing itself")
         }
-        self.process = process
-        self.input = stdin.fileHandleForWriting
-        self.announcement = line
+        return PythonPeer(process: process, input: stdin.fileHandleForWriting, announcement: line)
     }
 
     func decode<T: Decodable>(_ type: T.Type) throws -> T {
         try JSONDecoder().decode(type, from: announcement)
     }
 
+    /// Closes the peer's stdin: it stops on its own.
     func stop() {
         try? input.close()
-        process.waitUntilExit()
     }
 }
 
@@ -107,7 +116,10 @@ struct Moto: Decodable, Sendable {
         }
         struct Iterator: Decodable { let ShardIterator: String }
         struct Records: Decodable {
-            struct Record: Decodable { let PartitionKey: String; let Data: String }
+            struct Record: Decodable {
+                let PartitionKey: String
+                let Data: String
+            }
             let Records: [Record]
             let NextShardIterator: String?
         }
@@ -125,9 +137,10 @@ struct Moto: Decodable, Sendable {
                 )
             ).ShardIterator
             while true {
+                // moto's iterators end in a newline: the body must be JSON-escaped.
+                let body = try JSONSerialization.data(withJSONObject: ["ShardIterator": iterator, "Limit": 10000])
                 let page = try JSONDecoder().decode(
-                    Records.self,
-                    from: Data(try await client.send(target: "GetRecords", body: Array(#"{"ShardIterator":"\#(iterator)","Limit":10000}"#.utf8))))
+                    Records.self, from: Data(try await client.send(target: "GetRecords", body: Array(body))))
                 for record in page.Records {
                     all.append((record.PartitionKey, Array(Data(base64Encoded: record.Data) ?? Data())))
                 }
@@ -147,7 +160,7 @@ actor SharedMoto {
     func moto() async throws -> Moto {
         if starting == nil {
             starting = Task {
-                let peer = try PythonPeer(script: "moto_server.py", arguments: ["--role", "forwarder-role"])
+                let peer = try await PythonPeer.start(script: "moto_server.py", arguments: ["--role", "forwarder-role"])
                 return (peer, try peer.decode(Moto.self))
             }
         }
@@ -158,13 +171,16 @@ actor SharedMoto {
 
 /// The fault proxy as a process, with its control API.
 final class FaultProxyPeer: Sendable {
-    struct Announcement: Decodable { let url: String; let control_url: String }
+    struct Announcement: Decodable {
+        let url: String
+        let control_url: String
+    }
     let peer: PythonPeer
     let url: String
     let controlURL: String
 
-    init(moto: Moto) throws {
-        peer = try PythonPeer(
+    init(moto: Moto) async throws {
+        peer = try await PythonPeer.start(
             script: "fault_proxy.py",
             arguments: [
                 "--upstream", moto.url, "--access-key-id", moto.forwarder.access_key_id, "--secret-access-key",
@@ -199,8 +215,8 @@ final class MetadataPeer: Sendable {
     let peer: PythonPeer
     let url: String
 
-    init() throws {
-        peer = try PythonPeer(script: "metadata_server.py")
+    init() async throws {
+        peer = try await PythonPeer.start(script: "metadata_server.py")
         url = try peer.decode(Announcement.self).url
     }
 

@@ -98,13 +98,17 @@ import Testing
     @Test func malformedFilesNameTheFileAndLine() {
         let bad = directory.write("bad", "[default]\naws_access_key_id = A\nthis line has no equals sign\n")
         #expect {
-            try SharedConfigFiles.load(environment: ["HOME": directory.path, "AWS_SHARED_CREDENTIALS_FILE": bad, "AWS_CONFIG_FILE": bad + ".none"])
+            try SharedConfigFiles.load(environment: [
+                "HOME": directory.path, "AWS_SHARED_CREDENTIALS_FILE": bad, "AWS_CONFIG_FILE": bad + ".none",
+            ])
         } throws: { error in
             "\(error)".contains("\(bad):3: expected 'key = value'")
         }
         let early = directory.write("early", "key = value\n[default]\n")
         #expect {
-            try SharedConfigFiles.load(environment: ["HOME": directory.path, "AWS_SHARED_CREDENTIALS_FILE": early, "AWS_CONFIG_FILE": early + ".none"])
+            try SharedConfigFiles.load(environment: [
+                "HOME": directory.path, "AWS_SHARED_CREDENTIALS_FILE": early, "AWS_CONFIG_FILE": early + ".none",
+            ])
         } throws: { error in
             "\(error)".contains("\(early):1: a setting before any [section]")
         }
@@ -113,16 +117,18 @@ import Testing
     // The chain's choice.
 
     func resolve(_ extra: [String: String], profile: String? = nil, roleArn: String? = nil) async throws -> any CredentialProvider {
-        let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup)
-        defer { try? client.syncShutdown() }
-        let chain = CredentialChain(
-            environment: environment.merging(extra) { _, new in new }, region: "eu-west-1", httpClient: client,
-            logger: Logger(label: "test"))
-        return try chain.resolve(profile: profile, roleArn: roleArn)
+        try await withHTTPClient { client in
+            let chain = CredentialChain(
+                environment: environment.merging(extra) { _, new in new }, region: "eu-west-1", httpClient: client,
+                logger: Logger(label: "test"))
+            return try chain.resolve(profile: profile, roleArn: roleArn)
+        }
     }
 
     @Test func environmentComesFirst() async throws {
-        let provider = try await resolve(["AWS_ACCESS_KEY_ID": "AKIDENV", "AWS_SECRET_ACCESS_KEY": "env-secret", "AWS_SESSION_TOKEN": "env-token"])
+        let provider = try await resolve([
+            "AWS_ACCESS_KEY_ID": "AKIDENV", "AWS_SECRET_ACCESS_KEY": "env-secret", "AWS_SESSION_TOKEN": "env-token",
+        ])
         #expect(provider.name == "environment")
         let credentials = try await provider.credentials()
         #expect(credentials == AWSCredentials(accessKeyId: "AKIDENV", secretAccessKey: "env-secret", sessionToken: "env-token"))
@@ -151,7 +157,9 @@ import Testing
         #expect(fallback.name == "profile default")
         #expect(try await fallback.credentials().accessKeyId == "AKIDDEFAULT")
         let prod = try await resolve(["AWS_PROFILE": "prod"])
-        #expect(try await prod.credentials() == AWSCredentials(accessKeyId: "AKIDPROD", secretAccessKey: "prod/secret+with=equals", sessionToken: "prod-token"))
+        #expect(
+            try await prod.credentials()
+                == AWSCredentials(accessKeyId: "AKIDPROD", secretAccessKey: "prod/secret+with=equals", sessionToken: "prod-token"))
         await #expect {
             try await resolve(["AWS_PROFILE": "nope"])
         } throws: { error in
@@ -202,13 +210,19 @@ import Testing
         let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup)
         defer { try? client.syncShutdown() }
         let relative = try ContainerCredentialProvider.fromEnvironment(
-            ["AWS_CONTAINER_CREDENTIALS_RELATIVE_URI": "/v2/credentials/abc", "AWS_CONTAINER_AUTHORIZATION_TOKEN": "tok"], httpClient: client)
+            ["AWS_CONTAINER_CREDENTIALS_RELATIVE_URI": "/v2/credentials/abc", "AWS_CONTAINER_AUTHORIZATION_TOKEN": "tok"],
+            httpClient: client)
         #expect(relative?.url == "http://169.254.170.2/v2/credentials/abc")
-        for allowed in ["http://127.0.0.1:8080/c", "http://169.254.170.23/v1/credentials", "https://creds.example.com/x", "http://[::1]:9/x"] {
-            #expect(try ContainerCredentialProvider.fromEnvironment(["AWS_CONTAINER_CREDENTIALS_FULL_URI": allowed], httpClient: client)?.url == allowed)
+        for allowed in [
+            "http://127.0.0.1:8080/c", "http://169.254.170.23/v1/credentials", "https://creds.example.com/x", "http://[::1]:9/x",
+        ] {
+            #expect(
+                try ContainerCredentialProvider.fromEnvironment(["AWS_CONTAINER_CREDENTIALS_FULL_URI": allowed], httpClient: client)?.url
+                    == allowed)
         }
         #expect(throws: CredentialError.self) {
-            try ContainerCredentialProvider.fromEnvironment(["AWS_CONTAINER_CREDENTIALS_FULL_URI": "http://evil.example.com/creds"], httpClient: client)
+            try ContainerCredentialProvider.fromEnvironment(
+                ["AWS_CONTAINER_CREDENTIALS_FULL_URI": "http://evil.example.com/creds"], httpClient: client)
         }
     }
 }

@@ -31,7 +31,8 @@ import Testing
         #expect(
             signed.canonicalRequest
                 == "GET\n/\n\nhost:example.amazonaws.com\nx-amz-date:20150830T123600Z\n\nhost;x-amz-date\n\(Self.emptyHash)")
-        #expect(signed.authorization == authorization("host;x-amz-date", "5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31"))
+        #expect(
+            signed.authorization == authorization("host;x-amz-date", "5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31"))
     }
 
     @Test func postVanilla() {
@@ -42,7 +43,8 @@ import Testing
         let signed = sign("POST", query: [("Param1", "value1")])
         #expect(
             signed.stringToSign
-                == "AWS4-HMAC-SHA256\n20150830T123600Z\n20150830/us-east-1/service/aws4_request\n9d659678c1756bb3113e2ce898845a0a79dbbc57b740555917687f1b3340fbbd")
+                == "AWS4-HMAC-SHA256\n20150830T123600Z\n20150830/us-east-1/service/aws4_request\n9d659678c1756bb3113e2ce898845a0a79dbbc57b740555917687f1b3340fbbd"
+        )
         #expect(signed.signature == "28038455d6de14eafc1f9222cf5aa6f1a96197d7deb8263271d420d138af7f11")
     }
 
@@ -56,15 +58,20 @@ import Testing
         let signed = sign("POST", headers: [("Content-Type", "application/x-www-form-urlencoded")], body: "Param1=value1")
         #expect(
             signed.stringToSign
-                == "AWS4-HMAC-SHA256\n20150830T123600Z\n20150830/us-east-1/service/aws4_request\n42a5e5bb34198acb3e84da4f085bb7927f2bc277ca766e6d19c73c2154021281")
+                == "AWS4-HMAC-SHA256\n20150830T123600Z\n20150830/us-east-1/service/aws4_request\n42a5e5bb34198acb3e84da4f085bb7927f2bc277ca766e6d19c73c2154021281"
+        )
         #expect(
             signed.authorization
                 == authorization("content-type;host;x-amz-date", "ff11897932ad3f4e8b18135d722051e5ac45fc38421b1da7b9d196a0fe09473a"))
     }
 
     @Test func postHeaderKeyCaseAndValueCase() {
-        #expect(sign("POST", headers: [("MY-HEADER1", "value1")]).signature == "c5410059b04c1ee005303aed430f6e6645f61f4dc9e1461ec8f8916fdf18852c")
-        #expect(sign("POST", headers: [("My-Header1", "VALUE1")]).signature == "cdbc9802e29d2942e5e10b5bccfdd67c5f22c7c4e8ae67b53629efa58b974b7d")
+        #expect(
+            sign("POST", headers: [("MY-HEADER1", "value1")]).signature
+                == "c5410059b04c1ee005303aed430f6e6645f61f4dc9e1461ec8f8916fdf18852c")
+        #expect(
+            sign("POST", headers: [("My-Header1", "VALUE1")]).signature
+                == "cdbc9802e29d2942e5e10b5bccfdd67c5f22c7c4e8ae67b53629efa58b974b7d")
     }
 
     @Test func getHeaderValueTrim() {
@@ -81,10 +88,12 @@ import Testing
         let signed = sign("POST", credentials: credentials)
         #expect(
             signed.stringToSign
-                == "AWS4-HMAC-SHA256\n20150830T123600Z\n20150830/us-east-1/service/aws4_request\nc237e1b440d4c63c32ca95b5b99481081cb7b13c7e40434868e71567c1a882f6")
+                == "AWS4-HMAC-SHA256\n20150830T123600Z\n20150830/us-east-1/service/aws4_request\nc237e1b440d4c63c32ca95b5b99481081cb7b13c7e40434868e71567c1a882f6"
+        )
         #expect(
             signed.authorization
-                == authorization("host;x-amz-date;x-amz-security-token", "85d96828115b5dc0cfc3bd16ad9e210dd772bbebba041836c64533a82be05ead"))
+                == authorization("host;x-amz-date;x-amz-security-token", "85d96828115b5dc0cfc3bd16ad9e210dd772bbebba041836c64533a82be05ead")
+        )
         #expect(signed.headersToAdd.contains { $0.name == "X-Amz-Security-Token" && $0.value == token })
     }
 
@@ -106,7 +115,8 @@ import Testing
         #expect(signed.signature == "5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7")
         #expect(
             signed.authorization
-                == "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/iam/aws4_request, SignedHeaders=content-type;host;x-amz-date, Signature=5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7")
+                == "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/iam/aws4_request, SignedHeaders=content-type;host;x-amz-date, Signature=5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7"
+        )
     }
 
     @Test func pathAndQueryAreEncodedWithTheUnreservedSetOnly() {

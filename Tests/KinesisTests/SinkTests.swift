@@ -78,6 +78,7 @@ import Testing
         let moto = try await SharedMoto.shared.moto()
         let stream = try await moto.createStream()
         let sink = KinesisSink(client: try moto.client(), stream: stream, maxRecordBytes: 100, ownsClient: true)
+        defer { Task { await sink.shutdown() } }
         let results = try await sink.put([
             SinkRecord(partitionKey: "ok-1", data: Array(repeating: 65, count: 96)),
             SinkRecord(partitionKey: "", data: [1]),
@@ -85,7 +86,6 @@ import Testing
             SinkRecord(partitionKey: String(repeating: "x", count: 257), data: [1]),
             SinkRecord(partitionKey: "ok-2", data: []),
         ])
-        await sink.shutdown()
         #expect(results[0] == .accepted)
         #expect(results[4] == .accepted)
         for index in [1, 2, 3] {
@@ -117,7 +117,8 @@ import Testing
         let dispatcher = Dispatcher(client: client, stream: stream, producerId: "billing@host-12")
         let data = try RawJSON(validating: Array(#"{"orderId":42,"total":"19.90","note":"ünïcödé ☃"}"#.utf8))
         let stamp = Date(timeIntervalSince1970: 1_451_606_400)
-        let event = try await dispatcher.dispatch("order-created", data: data, sourceUserId: "user-7", partitionKey: "order-42", timestamp: stamp)
+        let event = try await dispatcher.dispatch(
+            "order-created", data: data, sourceUserId: "user-7", partitionKey: "order-42", timestamp: stamp)
         #expect(event.type == "order-created")
         #expect(event.partitionKey == "order-42")
         #expect(event.producerId == "billing@host-12")
@@ -139,9 +140,37 @@ import Testing
         #expect(try await moto.readAll(stream).count == 2)
     }
 
+    /// An event whose record is a few hundred bytes under the 1 MiB limit goes through
+    /// byte for byte; one byte of data over the limit is refused before sending.
+    @Test func dataCloseToOneMiBRoundTrips() async throws {
+        let moto = try await SharedMoto.shared.moto()
+        let stream = try await moto.createStream()
+        let client = try moto.client()
+        defer { Task { await client.shutdown() } }
+        let dispatcher = Dispatcher(client: client, stream: stream, producerId: "p")
+        let unicode = "ünïcödé ☃ 🚀 "
+        func data(_ filler: Int) throws -> RawJSON {
+            try RawJSON(validating: Array(#"{"text":"\#(unicode)","blob":"\#(String(repeating: "x", count: filler))"}"#.utf8))
+        }
+        let probe = try LKEvent(type: "big", data: try data(0), userId: nil, producerId: "p", partitionKey: "k")
+        let room = 1_048_576 - probe.encoded().count - 1
+        let event = try await dispatcher.dispatch("big", data: try data(room), partitionKey: "k")
+        #expect(event.encoded().count + 1 == 1_048_576)
+        let stored = try await moto.readAll(stream)
+        #expect(stored.count == 1)
+        #expect(stored.first?.data == event.encoded())
+
+        await #expect {
+            try await dispatcher.dispatch("big", data: try data(room + 1), partitionKey: "k")
+        } throws: { error in
+            (error as? SinkError)?.code == "ValidationException" && (error as? SinkError)?.kind == .fatal
+        }
+        #expect(try await moto.readAll(stream).count == 1)
+    }
+
     @Test func dispatchRetriesThrottlingAndSendsOnlyTheFailedRecordAgain() async throws {
         let moto = try await SharedMoto.shared.moto()
-        let proxy = try FaultProxyPeer(moto: moto)
+        let proxy = try await FaultProxyPeer(moto: moto)
         let stream = try await moto.createStream()
         let client = KinesisClient(
             endpoint: try proxy.endpoint(region: moto.region), credentials: StaticCredentialProvider(moto.forwarder.credentials),

@@ -1,4 +1,6 @@
+import AsyncHTTPClient
 import Foundation
+import Kinesis
 import Synchronization
 
 /// A directory under /tmp for one test, removed when the value is released.
@@ -16,7 +18,7 @@ final class TemporaryDirectory: Sendable {
     @discardableResult
     func write(_ name: String, _ text: String) -> String {
         let file = path + "/" + name
-        FileManager.default.createFile(atPath: file, contents: Data(text.utf8))
+        _ = FileManager.default.createFile(atPath: file, contents: Data(text.utf8))
         return file
     }
 
@@ -50,4 +52,29 @@ func eventually(within seconds: Double = 10, _ condition: () async throws -> Boo
         try? await Task.sleep(for: .milliseconds(20))
     }
     return try await condition()
+}
+
+/// Runs `body` with an HTTP client that is shut down afterwards.
+func withHTTPClient<T>(_ body: (HTTPClient) async throws -> T) async throws -> T {
+    let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup)
+    do {
+        let result = try await body(client)
+        try await client.shutdown()
+        return result
+    } catch {
+        try? await client.shutdown()
+        throw error
+    }
+}
+
+/// Runs `body` with `client`, which is shut down afterwards whatever happens.
+func using<T>(_ client: KinesisClient, _ body: (KinesisClient) async throws -> T) async throws -> T {
+    do {
+        let result = try await body(client)
+        await client.shutdown()
+        return result
+    } catch {
+        await client.shutdown()
+        throw error
+    }
 }

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 
-from conftest import read_stream, wait_for
+from harness.agent import read_stream, wait_for
 
 JOURNAL_REMOTE = "/lib/systemd/systemd-journal-remote"
 
@@ -55,6 +55,7 @@ rules:
       data: "${{order}}"
       user_id: "${{user.id}}"
       partition_key: "${{order.id}}"
+    continue: true
   - name: audit
     input: orders
     match: {{ action: ["cancel"] }}
@@ -85,7 +86,7 @@ def without_read_time(event: dict, keep_timestamp: bool) -> dict:
     return copy
 
 
-def test_stream_receives_exactly_what_test_prints(lk_binary, make_agent, moto, stream, proxy, workdir):
+def test_stream_receives_exactly_what_test_prints(lk_binary, make_agent, moto_server, kinesis_stream, fault_proxy, workdir):
     logs, state, journal = workdir / "logs", workdir / "state", workdir / "journal"
     for d in (logs, state, journal):
         d.mkdir()
@@ -104,12 +105,15 @@ def test_stream_receives_exactly_what_test_prints(lk_binary, make_agent, moto, s
         {"_SYSTEMD_UNIT": "legacy.service", "SYSLOG_IDENTIFIER": "legacy",
          "MESSAGE": '{"kind":"payment","account":"a-2","amount":7.50}'},
     ])
-    agent = make_agent(config_text(state, logs, journal, stream, proxy.url)).start()
+    agent = make_agent(config_text(state, logs, journal, kinesis_stream, fault_proxy.url)).start()
     expected_count = 3 + 1 + 2  # create, create, cancel + audit, two payments
-    records = wait_for(lambda: (r := read_stream(moto, stream)) and len(r) >= expected_count and r, 60,
-                       "every event on the stream")
+    try:
+        wait_for(lambda: len(fault_proxy.accepted_records()) >= expected_count, 60, "every event accepted")
+    finally:
+        print("proxy:", fault_proxy.stats())
     assert agent.stop() == 0
-    assert len(read_stream(moto, stream)) == expected_count
+    records = read_stream(moto_server, kinesis_stream)
+    assert len(records) == expected_count
 
     config = str(agent.config)
     printed_files = subprocess.run([lk_binary, "test", "--config", config, "--input", "orders", str(logs / "app.ndjson")],

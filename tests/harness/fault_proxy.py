@@ -21,7 +21,9 @@ moto's signature checking.
 In-process (pytest):  proxy = FaultProxy(moto.url, credentials=(key_id, secret)).start()
 Standalone process:   python3 tests/harness/fault_proxy.py --upstream URL
                           [--access-key-id ID --secret-access-key SECRET] [--port N] [--control-port N]
-prints one JSON line {"url": ..., "control_url": ...}; `RemoteFaultProxy(control_url)`
+                          [--until-stdin-closes]
+prints one JSON line {"url": ..., "control_url": ...} and runs until SIGTERM or SIGINT
+(or end of file on stdin, with --until-stdin-closes); `RemoteFaultProxy(control_url)`
 has the same fault and stats methods as `FaultProxy`, over the control API:
     GET  /stats                     -> stats()
     GET  /records                   -> received and accepted records (base64 data)
@@ -660,7 +662,6 @@ class RemoteFaultProxy:
 
 def main(argv: list[str]) -> int:
     import argparse
-    import signal
 
     parser = argparse.ArgumentParser(description="Fault-injecting Kinesis proxy in front of moto.")
     parser.add_argument("--upstream", required=True, help="moto's URL")
@@ -669,7 +670,14 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--control-port", type=int, default=0)
     parser.add_argument("--access-key-id")
     parser.add_argument("--secret-access-key")
+    parser.add_argument("--until-stdin-closes", action="store_true", help="also stop when stdin reaches end of file")
     args = parser.parse_args(argv)
+    if __package__:
+        from .lifecycle import stop_on_signals
+    else:
+        from lifecycle import stop_on_signals
+
+    stopping = stop_on_signals(args.until_stdin_closes)
     credentials = (args.access_key_id, args.secret_access_key) if args.access_key_id else None
     proxy = FaultProxy(args.upstream, host=args.host, port=args.port, credentials=credentials).start()
 
@@ -678,14 +686,13 @@ def main(argv: list[str]) -> int:
 
     Control.proxy = proxy
     control = http.server.ThreadingHTTPServer((args.host, args.control_port), Control)
+    control.daemon_threads = True
+    threading.Thread(target=control.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True).start()
     print(json.dumps({"url": proxy.url, "control_url": f"http://{args.host}:{control.server_address[1]}"}), flush=True)
-    signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=control.shutdown).start())
-    try:
-        control.serve_forever(poll_interval=0.1)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        proxy.stop()
+    stopping.wait()
+    control.shutdown()
+    control.server_close()
+    proxy.stop()
     return 0
 
 

@@ -16,7 +16,8 @@ credentials are configured (e.g. a real moto key, so the client can then sign fo
 Control (JSON): POST /control {"lifetime": s, "fail": n, "delay": s, "ecs_token": str,
 "credentials": {"AccessKeyId", "SecretAccessKey", "Token"} | null}; GET /control/stats.
 
-    python3 tests/harness/metadata_server.py   prints {"url": ...}, serves until stdin closes.
+    python3 tests/harness/metadata_server.py [--until-stdin-closes]
+prints {"url": ...} and serves until SIGTERM or SIGINT (or end of file on stdin).
 """
 from __future__ import annotations
 
@@ -188,13 +189,24 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self._reply(200, b"{}", "application/json")
 
 
-def main() -> int:
+def main(argv: list[str]) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Play IMDSv2 and the ECS credentials endpoint.")
+    parser.add_argument("--until-stdin-closes", action="store_true", help="also stop when stdin reaches end of file")
+    args = parser.parse_args(argv)
+    if __package__:
+        from .lifecycle import stop_on_signals
+    else:
+        from lifecycle import stop_on_signals
+
+    stopping = stop_on_signals(args.until_stdin_closes)
     server = MetadataServer().start()
     print(json.dumps({"url": server.url}), flush=True)
-    sys.stdin.read()
+    stopping.wait()
     server.stop()
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

@@ -14,9 +14,9 @@ Authorization header). The moto process is therefore started through this module
 `moto.server.main`; every other request is checked as usual.
 
 Run as a script for peers that are not Python (the Swift tests):
-    python3 tests/harness/moto_server.py [--no-auth] [--role NAME ...]
+    python3 tests/harness/moto_server.py [--no-auth] [--role NAME ...] [--until-stdin-closes]
 prints one JSON line {"url", "region", "admin": {...}, "forwarder": {...}, "roles": {...}}
-and serves until stdin is closed or SIGTERM arrives.
+and serves until SIGTERM or SIGINT (or end of file on stdin, with --until-stdin-closes).
 """
 from __future__ import annotations
 
@@ -75,6 +75,7 @@ class MotoServer:
         # Never let moto or boto3 pick up a developer's real credentials or profile.
         for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN"):
             env.pop(name, None)
+        env["PYTHONUNBUFFERED"] = "1"  # moto's tracebacks reach output() as they happen
         self.process = subprocess.Popen(
             [sys.executable, os.path.abspath(__file__), "--serve", "-H", self.host, "-p", str(self.requested_port)],
             stdout=subprocess.PIPE,
@@ -218,6 +219,8 @@ def serve(argv: list[str]) -> None:
     from moto.core.authorization import ActionAuthenticatorMixin
     from moto.server import main as moto_main
 
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})
+
     checked = ActionAuthenticatorMixin._authenticate_and_authorize_action
 
     def authenticate(self, iam_request_cls, resource="*"):
@@ -240,18 +243,22 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--no-auth", action="store_true", help="leave signature checking off")
     parser.add_argument("--role", action="append", default=[], help="create a role NAME allowing kinesis:* (repeatable)")
+    parser.add_argument("--until-stdin-closes", action="store_true", help="also stop when stdin reaches end of file")
     args = parser.parse_args(argv)
 
+    if __package__:
+        from .lifecycle import stop_on_signals
+    else:
+        from lifecycle import stop_on_signals
+
+    stopping = stop_on_signals(args.until_stdin_closes)
     server = MotoServer(port=args.port).start()
-    stopping = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     try:
         if not args.no_auth:
             server.enable_auth()
         description = server.description()
         description["roles"] = {name: server.create_role(name, ["kinesis:*"]) for name in args.role}
         print(json.dumps(description), flush=True)
-        threading.Thread(target=lambda: (sys.stdin.read(), stopping.set()), daemon=True).start()
         stopping.wait()
     finally:
         server.stop()
