@@ -144,7 +144,6 @@ final class FileTailer {
     func apply(_ events: [WatchEvent]) {
         var rescanReason: String?
         for event in events {
-            logger.trace("watch event", metadata: ["event": "\(event)"])
             switch event {
             case .rescan(let reason):
                 rescanReason = reason
