@@ -51,7 +51,7 @@ extension FileTailer {
         batch = []
         var batchBytes = self.batchBytes
         let emitter = LineEmitter(template: file.template, origin: file.path, maxLineBytes: config.maxLineBytes)
-        defer { file.linesRead += emitter.emitted }
+        defer { file.linesRead += emitter.takeCount() }
 
         while budget > 0 {
             buffer.reserve(end + chunk, keeping: end)
@@ -94,6 +94,7 @@ extension FileTailer {
                 for skipped in outcome.tooLong { tooLong(file, start: skipped.start, length: skipped.length) }
                 if lines.count >= tuning.batchMaxLines || batchBytes >= tuning.batchMaxBytes {
                     file.lineStart = base + UInt64(cursor.lineStart)
+                    file.linesRead += emitter.takeCount()
                     (batch, self.batchBytes) = (lines, batchBytes)
                     await flushBatch()
                     (lines, batchBytes) = (batch, 0)
@@ -231,6 +232,8 @@ extension FileTailer {
 
     func flushBatch() async {
         guard !batch.isEmpty else { return }
+        // The consumer may keep the reader waiting: what was read so far is published first.
+        publishStatistics()
         let lines = batch
         batch = []
         batch.reserveCapacity(tuning.batchMaxLines)
@@ -279,12 +282,18 @@ final class LineEmitter {
     let template: Checkpoint
     let origin: String
     let maxLineBytes: Int
-    private(set) var emitted: UInt64 = 0
+    private var emitted: UInt64 = 0
 
     init(template: Checkpoint, origin: String, maxLineBytes: Int) {
         self.template = template
         self.origin = origin
         self.maxLineBytes = maxLineBytes
+    }
+
+    /// The lines emitted since the last call.
+    func takeCount() -> UInt64 {
+        defer { emitted = 0 }
+        return emitted
     }
 
     struct Outcome {
@@ -318,10 +327,7 @@ final class LineEmitter {
             } else {
                 let length = newline - lineStart
                 let source = (memory + lineStart).assumingMemoryBound(to: UInt8.self)
-                let line = [UInt8](unsafeUninitializedCapacity: length) { target, initialized in
-                    if length > 0, let destination = target.baseAddress { destination.initialize(from: source, count: length) }
-                    initialized = length
-                }
+                let line = Array(UnsafeBufferPointer(start: source, count: length))
                 let hashStart = max(0, newline + 1 - FileIdentity.tailBytes)
                 var checkpoint = template
                 checkpoint.offset = base + UInt64(newline) + 1

@@ -465,7 +465,7 @@ final class FileTailer {
         stats.linesRead = closedLines
         stats.bytesRead = closedBytes
         stats.linesTooLong = closedTooLong
-        stats.files = files.values.map(\.stats).sorted { $0.path < $1.path }
+        stats.files = files.values.map(\.stats)
         for file in stats.files {
             stats.linesRead += file.linesRead
             stats.bytesRead += file.bytesRead
