@@ -48,7 +48,7 @@ let package = Package(
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
         .target(
             name: "JournalInput",
-            dependencies: ["CSystemd", "Checkpoints", "JSON", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["CSystemd", "Checkpoints", "Config", "JSON", .product(name: "Logging", package: "swift-log")]
         ),
 
         // Outputs.
@@ -60,6 +60,8 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
             ]
         ),
@@ -77,6 +79,7 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
         .target(
@@ -119,10 +122,27 @@ let package = Package(
         .testTarget(name: "RulesTests", dependencies: ["Rules", "Config", "JSON", "LKEvent"]),
         .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "FileInputTests", dependencies: ["FileInput", "Checkpoints", "Config", .product(name: "Logging", package: "swift-log")]),
-        .testTarget(name: "JournalInputTests", dependencies: ["JournalInput", "Checkpoints", "JSON"]),
-        .testTarget(name: "KinesisTests", dependencies: ["Kinesis", "Sinks", "LKEvent", "JSON"]),
+        .testTarget(
+            name: "JournalInputTests",
+            dependencies: ["JournalInput", "Checkpoints", "Config", "JSON", .product(name: "Logging", package: "swift-log")]
+        ),
+        .testTarget(
+            name: "KinesisTests",
+            dependencies: ["Kinesis", "Sinks", "LKEvent", "JSON", "Config", .product(name: "Logging", package: "swift-log")]
+        ),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Checkpoints", "Sinks", "LKEvent", "Config"]),
-        .testTarget(name: "ServiceTests", dependencies: ["Service"]),
+        .testTarget(
+            name: "ServiceTests",
+            dependencies: [
+                "Service",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

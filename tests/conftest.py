@@ -8,6 +8,8 @@ import pathlib
 
 import pytest
 
+pytest_plugins = ["harness.fixtures"]
+
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
 

@@ -58,12 +58,16 @@ public struct SinkConfig: Sendable, Equatable {
     public var path: String?
     /// How long a clean stop waits for what is in flight (default 10 s).
     public var drainTimeout: Duration
+    /// The most events, and bytes of encoded events, held between reading and
+    /// acknowledgement; inputs stop reading while it is full (defaults 10,000 and 16 MiB).
+    public var maxBufferedEvents: Int
+    public var maxBufferedBytes: Int
 
     public init(
         type: Kind, stream: String? = nil, region: String? = nil, endpoint: String? = nil,
         profile: String? = nil, roleArn: String? = nil, maxInFlight: Int = 8, batch: BatchConfig = BatchConfig(),
         maxRecordBytes: Int = 1_048_576, ordering: Ordering = .perKey, path: String? = nil,
-        drainTimeout: Duration = .seconds(10)
+        drainTimeout: Duration = .seconds(10), maxBufferedEvents: Int = 10_000, maxBufferedBytes: Int = 16 << 20
     ) {
         self.type = type
         self.stream = stream
@@ -77,6 +81,8 @@ public struct SinkConfig: Sendable, Equatable {
         self.ordering = ordering
         self.path = path
         self.drainTimeout = drainTimeout
+        self.maxBufferedEvents = maxBufferedEvents
+        self.maxBufferedBytes = maxBufferedBytes
     }
 }
 
@@ -212,14 +218,23 @@ public struct SourceLocation: Sendable, Equatable, CustomStringConvertible {
 }
 
 /// The location of every key path in the loaded document. A key path is written with dots
-/// and indices: `rules.2.match.order.total`, `sink.batch.max_delay`.
+/// and indices: `rules.2.match.order.total`, `sink.batch.max_delay`. `byPath` holds where
+/// the key (or the sequence item) was written, `valuesByPath` where its value starts.
 public struct SourceLocations: Sendable, Equatable {
     public var file: String
     public var byPath: [String: SourceLocation]
+    public var valuesByPath: [String: SourceLocation]
 
-    public init(file: String, byPath: [String: SourceLocation] = [:]) {
+    public init(file: String, byPath: [String: SourceLocation] = [:], valuesByPath: [String: SourceLocation] = [:]) {
         self.file = file
         self.byPath = byPath
+        self.valuesByPath = valuesByPath
+    }
+
+    /// Where the value of `path` starts (for errors about the value rather than the key), or
+    /// the location of the key, or of its nearest ancestor.
+    public func valueLocation(of path: String) -> SourceLocation {
+        valuesByPath[path] ?? location(of: path)
     }
 
     /// The location of `path`, or of its nearest ancestor that has one.

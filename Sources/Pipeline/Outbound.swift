@@ -1,0 +1,21 @@
+import Sinks
+
+/// One event on its way to the sink, with what is needed to acknowledge it: the tracker
+/// and group of the lines it came from, and the partition key it must keep in order.
+struct Outbound: Sendable {
+    var record: SinkRecord
+    /// The explicit partition key, when events of this key must keep their order.
+    var orderKey: String?
+    var tracker: AckTracker
+    var ticket: UInt64
+    /// Data plus partition key, as Kinesis counts a record's size.
+    var size: Int
+    /// Retries so far.
+    var attempts = 0
+    /// Send in a request of its own: set while isolating a record Kinesis refuses.
+    var alone = false
+    /// When the record became ready to send (for `max_delay`).
+    var readySince: ContinuousClock.Instant
+    /// When its line was read (for the read-to-request latency).
+    var readAt: ContinuousClock.Instant
+}

@@ -1,0 +1,320 @@
+import DequeModule
+import Logging
+import Sinks
+
+/// Groups records into PutRecords batches and sends them with bounded, adaptive
+/// concurrency, keeping per-key order and retrying only what failed.
+///
+/// - A batch goes when it is full (`max_records`, `max_bytes`), when its oldest record
+///   has waited `max_delay`, or at once while draining.
+/// - At most `ConcurrencyLimit.current` requests are in flight; throttling halves it,
+///   success raises it again.
+/// - Under `ordering: per_key`, a record with an explicit key is held back while another
+///   record of the same key is queued, in flight or waiting for a retry, so records of
+///   one key reach the sink in the order they were submitted; other keys never wait.
+/// - Of a partly failed request only the failed records are sent again, after an
+///   exponential backoff with full jitter. A whole-request failure retries every record;
+///   fatal ones (stream missing, access denied) with a longer cap and a loud log. A record
+///   the service refuses as invalid is isolated and, alone, given up on and counted.
+actor Sender {
+    private let sink: any EventSink
+    private let batch: BatchLimits
+    private let metrics: PipelineMetrics
+    private let health: Health
+    private let logger: Logger
+    private var limit: ConcurrencyLimit
+    private let backoff = Backoff()
+    private let fatalBackoff = Backoff(base: .seconds(1), cap: .seconds(60))
+    private let alarms = RateLimitedLog(interval: .seconds(30))
+
+    private var ready: Deque<Outbound> = []
+    private var readyBytes = 0
+    /// Records held back behind a busy key, per key.
+    private var waiting: [String: Deque<Outbound>] = [:]
+    private var busyKeys: Set<String> = []
+    /// Records waiting out a backoff, with when they may go again.
+    private var delayed: [(due: ContinuousClock.Instant, item: Outbound)] = []
+    private var inFlight = 0
+    /// Records submitted and not yet finished.
+    private var pending = 0
+    private var draining = false
+    private var timer: (deadline: ContinuousClock.Instant, task: Task<Void, Never>)?
+    private var idleWaiters: [CheckedContinuation<Void, Never>] = []
+
+    /// Whole-request answers that blame the request's content: the records are isolated
+    /// and a record refused alone is given up on.
+    static let invalidRecordCodes: Set<String> = ["ValidationException", "InvalidArgumentException", "SerializationException"]
+
+    /// The batch limits of one PutRecords request.
+    struct BatchLimits: Sendable {
+        var maxRecords: Int
+        var maxBytes: Int
+        var maxDelay: Duration
+    }
+
+    init(
+        sink: any EventSink, batch: BatchLimits, maxInFlight: Int, metrics: PipelineMetrics, health: Health,
+        logger: Logger
+    ) {
+        self.sink = sink
+        self.batch = batch
+        self.limit = ConcurrencyLimit(maximum: maxInFlight)
+        self.metrics = metrics
+        self.health = health
+        self.logger = logger
+        metrics.concurrencyLimit.record(limit.current)
+    }
+
+    /// Takes records to send; each is finished (and acknowledged) exactly once.
+    func submit(_ items: [Outbound]) {
+        for item in items {
+            pending += 1
+            if let key = item.orderKey {
+                if busyKeys.contains(key) {
+                    waiting[key, default: []].append(item)
+                    continue
+                }
+                busyKeys.insert(key)
+            }
+            makeReady(item)
+        }
+        schedule()
+    }
+
+    /// Sends what is left at once, and waits until everything submitted is finished or
+    /// `timeout` has passed; returns whether everything finished.
+    func drain(timeout: Duration) async -> Bool {
+        draining = true
+        schedule()
+        if pending == 0 { return true }
+        let deadline = ContinuousClock.now + timeout
+        let expiry = Task {
+            try? await Task.sleep(until: deadline)
+            self.releaseIdleWaiters()
+        }
+        await withCheckedContinuation { idleWaiters.append($0) }
+        expiry.cancel()
+        return pending == 0
+    }
+
+    /// Records submitted and not yet finished.
+    var backlog: Int { pending }
+
+    // MARK: Scheduling
+
+    private func makeReady(_ item: Outbound) {
+        ready.append(item)
+        readyBytes += item.size
+    }
+
+    private func schedule() {
+        let now = ContinuousClock.now
+        if !delayed.isEmpty {
+            var due: [Outbound] = []
+            delayed.removeAll { entry in
+                if entry.due <= now {
+                    due.append(entry.item)
+                    return true
+                }
+                return false
+            }
+            for var item in due.reversed() {
+                item.readySince = now - batch.maxDelay
+                ready.prepend(item)
+                readyBytes += item.size
+            }
+        }
+        while inFlight < limit.current, let first = ready.first {
+            let full = ready.count >= batch.maxRecords || readyBytes >= batch.maxBytes
+            guard full || draining || first.alone || now - first.readySince >= batch.maxDelay else { break }
+            let records = takeBatch()
+            inFlight += 1
+            metrics.requestsInFlight.record(inFlight)
+            Task { await self.send(records) }
+        }
+        armTimer(now: now)
+    }
+
+    private func takeBatch() -> [Outbound] {
+        var records: [Outbound] = []
+        var bytes = 0
+        while let first = ready.first {
+            if !records.isEmpty && (first.alone || records.count >= batch.maxRecords || bytes + first.size > batch.maxBytes) {
+                break
+            }
+            ready.removeFirst()
+            readyBytes -= first.size
+            bytes += first.size
+            records.append(first)
+            if first.alone { break }
+        }
+        return records
+    }
+
+    private func armTimer(now: ContinuousClock.Instant) {
+        var next: ContinuousClock.Instant?
+        if let first = ready.first, inFlight < limit.current { next = first.readySince + batch.maxDelay }
+        for entry in delayed where next.map({ entry.due < $0 }) ?? true { next = entry.due }
+        guard let next else { return }
+        if let timer, timer.deadline <= next { return }
+        timer?.task.cancel()
+        let task = Task {
+            try? await Task.sleep(until: next)
+            guard !Task.isCancelled else { return }
+            self.timerFired(next)
+        }
+        timer = (next, task)
+    }
+
+    private func timerFired(_ deadline: ContinuousClock.Instant) {
+        guard let timer, timer.deadline == deadline else { return }
+        self.timer = nil
+        schedule()
+    }
+
+    // MARK: Sending
+
+    private func send(_ records: [Outbound]) async {
+        let started = ContinuousClock.now
+        for record in records where record.attempts == 0 {
+            metrics.readToRequest.recordNanoseconds(nanoseconds(started - record.readAt))
+        }
+        let outcome: Result<[RecordResult], SinkError>
+        do {
+            outcome = .success(try await sink.put(records.map(\.record)))
+        } catch {
+            outcome = .failure(error)
+        }
+        metrics.requestDuration.recordNanoseconds(nanoseconds(ContinuousClock.now - started))
+        inFlight -= 1
+        metrics.requestsInFlight.record(inFlight)
+        switch outcome {
+        case .success(let results) where results.count == records.count:
+            handle(records, results)
+        case .success(let results):
+            requestFailed(
+                records, SinkError(kind: .retryable, code: "BadResponse",
+                    message: "the sink answered \(results.count) results for \(records.count) records"))
+        case .failure(let error):
+            requestFailed(records, error)
+        }
+        schedule()
+    }
+
+    private func handle(_ records: [Outbound], _ results: [RecordResult]) {
+        var done: [Outbound] = []
+        var throttled = false
+        for (item, result) in zip(records, results) {
+            switch result {
+            case .accepted:
+                done.append(item)
+            case .failed(let code, let message):
+                metrics.recordsFailed(code: code).increment()
+                // Per-record failures are throttling, passing faults, or the stream's
+                // encryption key refusing (fatal for every record alike): all are
+                // retried, the last with the long backoff and an unhealthy status.
+                let kind = RecordFailure.kind(of: code)
+                if kind == .throttled { throttled = true }
+                if kind == .fatal { health.failed("\(code): \(message)") }
+                alarms.log(logger, level: kind == .fatal ? .error : .warning, key: code,
+                    "records failed, retrying only those", ["code": "\(code)", "message": "\(message)"])
+                retry(item, code: code, fatal: kind == .fatal)
+            }
+        }
+        metrics.recordsPut.increment(by: done.count)
+        finish(done)
+        if throttled {
+            limit.throttled()
+        } else {
+            limit.succeeded()
+        }
+        if !done.isEmpty { health.delivered() }
+        metrics.concurrencyLimit.record(limit.current)
+    }
+
+    private func requestFailed(_ records: [Outbound], _ error: SinkError) {
+        metrics.requestsFailed(code: error.code).increment()
+        switch error.kind {
+        case .throttled:
+            limit.throttled()
+            metrics.concurrencyLimit.record(limit.current)
+            alarms.log(logger, level: .warning, key: error.code, "requests throttled, slowing down",
+                ["code": "\(error.code)", "in_flight_limit": "\(limit.current)"])
+            for item in records { retry(item, code: error.code, fatal: false) }
+        case .retryable:
+            alarms.log(logger, level: .warning, key: error.code, "request failed, retrying",
+                ["code": "\(error.code)", "error": "\(error.message)"])
+            for item in records { retry(item, code: error.code, fatal: false) }
+        case .fatal where Self.invalidRecordCodes.contains(error.code):
+            if records.count == 1, let item = records.first {
+                logger.error(
+                    "the sink refuses this record; it is dropped and counted",
+                    metadata: ["code": "\(error.code)", "error": "\(error.message)", "partition_key": "\(item.record.partitionKey)",
+                        "bytes": "\(item.size)"])
+                metrics.recordsRejected(reason: error.code).increment()
+                finish([item])
+            } else {
+                // Isolate the record the service refuses: each goes again on its own.
+                for var item in records {
+                    item.alone = true
+                    item.readySince = .now - batch.maxDelay
+                    ready.prepend(item)
+                    readyBytes += item.size
+                }
+            }
+        case .fatal:
+            health.failed("\(error.code): \(error.message)")
+            alarms.log(logger, level: .error, key: error.code,
+                "the sink refuses every request; retrying with backoff, nothing is lost",
+                ["code": "\(error.code)", "error": "\(error.message)"])
+            for item in records { retry(item, code: error.code, fatal: true) }
+        }
+    }
+
+    private func retry(_ item: Outbound, code: String, fatal: Bool) {
+        var item = item
+        item.attempts += 1
+        metrics.recordsRetried(code: code).increment()
+        let wait = (fatal ? fatalBackoff : backoff).delay(attempt: item.attempts)
+        delayed.append((ContinuousClock.now + wait, item))
+    }
+
+    /// Acknowledges records for good: advances their lines (whose budget is released when
+    /// their checkpoint is committed) and lets the next record of their key go.
+    private func finish(_ items: [Outbound]) {
+        guard !items.isEmpty else { return }
+        var index = 0
+        while index < items.count {
+            let group = items[index]
+            var count = 0
+            while index < items.count, items[index].ticket == group.ticket, items[index].tracker === group.tracker {
+                count += 1
+                index += 1
+            }
+            group.tracker.complete(group.ticket, count: count)
+        }
+        pending -= items.count
+        for item in items {
+            guard let key = item.orderKey else { continue }
+            if var queue = waiting[key], let next = queue.popFirst() {
+                waiting[key] = queue.isEmpty ? nil : queue
+                var next = next
+                next.readySince = min(next.readySince, .now)
+                makeReady(next)
+            } else {
+                busyKeys.remove(key)
+            }
+        }
+        if pending == 0 { releaseIdleWaiters() }
+    }
+
+    private func releaseIdleWaiters() {
+        let waiters = idleWaiters
+        idleWaiters.removeAll()
+        for waiter in waiters { waiter.resume() }
+    }
+
+    private func nanoseconds(_ d: Duration) -> Int64 {
+        d.components.seconds * 1_000_000_000 + d.components.attoseconds / 1_000_000_000
+    }
+}
