@@ -144,7 +144,6 @@ final class FileTailer {
     func apply(_ events: [WatchEvent]) {
         var rescanReason: String?
         for event in events {
-            logger.trace("watch event", metadata: ["event": "\(event)"])
             switch event {
             case .rescan(let reason):
                 rescanReason = reason
@@ -466,7 +465,7 @@ final class FileTailer {
         stats.linesRead = closedLines
         stats.bytesRead = closedBytes
         stats.linesTooLong = closedTooLong
-        stats.files = files.values.map(\.stats).sorted { $0.path < $1.path }
+        stats.files = files.values.map(\.stats)
         for file in stats.files {
             stats.linesRead += file.linesRead
             stats.bytesRead += file.bytesRead
