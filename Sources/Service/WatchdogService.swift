@@ -104,7 +104,6 @@ public struct WatchdogService: Service {
     private func withhold(_ reason: String) {
         if state.set(withheld: true) { logger.error("watchdog ping withheld", metadata: ["reason": "\(reason)"]) }
     }
-
 }
 
 /// Whether the watchdog is currently withholding pings, so that only changes are logged.
