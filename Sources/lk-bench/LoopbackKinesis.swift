@@ -71,11 +71,11 @@ struct LoopbackKinesis: AsyncParsableCommand {
             .bind(host: host, port: port).get()
         let bound = server.localAddress?.port ?? port
         Swift.print("listening on http://\(host):\(bound)")
-        fflush(stdout)
+        fflush(nil)
 
         await Self.waitForStopSignal()
         Swift.print(endpoint.statsJSON())
-        fflush(stdout)
+        fflush(nil)
         if let arrivals { try endpoint.writeArrivals(to: arrivals) }
         try? await server.close()
         try await group.shutdownGracefully()
@@ -83,23 +83,17 @@ struct LoopbackKinesis: AsyncParsableCommand {
 
     /// Returns at the first SIGTERM or SIGINT.
     private static func waitForStopSignal() async {
-        let sources = Mutex<[any DispatchSourceSignal]>([])
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let once = Mutex<CheckedContinuation<Void, Never>?>(continuation)
-            for number in [SIGTERM, SIGINT] {
-                signal(number, SIG_IGN)
-                let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-                source.setEventHandler {
-                    once.withLock { pending -> CheckedContinuation<Void, Never>? in
-                        defer { pending = nil }
-                        return pending
-                    }?.resume()
-                }
-                source.resume()
-                sources.withLock { $0.append(source) }
-            }
+        let (signals, arrived) = AsyncStream<Void>.makeStream()
+        var sources: [any DispatchSourceSignal] = []
+        for number in [SIGTERM, SIGINT] {
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { arrived.yield() }
+            source.resume()
+            sources.append(source)
         }
-        sources.withLock { all in all.forEach { $0.cancel() } }
+        for await _ in signals { break }
+        for source in sources { source.cancel() }
     }
 }
 
@@ -387,11 +381,13 @@ final class LoopbackEndpoint: Sendable {
         return base64.count / 4 * 3 - padding
     }
 
-    /// The integer after `key` (`"FIELD":`) in the decoded data, if there is one.
+    /// The integer after `key` (`"FIELD":`, then optional spaces) in the decoded data, if
+    /// there is one.
     static func stamp(in base64: UnsafeBufferPointer<UInt8>, key: [UInt8]) -> Int64? {
         guard let data = Data(base64Encoded: Data(base64)) else { return nil }
         let bytes = [UInt8](data)
-        guard let start = bytes.firstRange(of: key)?.upperBound else { return nil }
+        guard var start = bytes.firstRange(of: key)?.upperBound else { return nil }
+        while start < bytes.count, bytes[start] == UInt8(ascii: " ") { start += 1 }
         var value: Int64 = 0
         var index = start
         while index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) {
