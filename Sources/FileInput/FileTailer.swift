@@ -15,7 +15,6 @@ import Glibc
 /// turn (at most `turnBytes`), settle rotated files and held copies, and when nothing is
 /// left to read hand on the batch and wait for the watcher (or the next deadline).
 final class FileTailer {
-    let name: String
     let config: FileInputConfig
     let tuning: FileInputTuning
     let committer: CheckpointCommitter
@@ -48,7 +47,6 @@ final class FileTailer {
         name: String, config: FileInputConfig, tuning: FileInputTuning, committer: CheckpointCommitter,
         logger: Logger, statistics: StatisticsBox, deliver: @escaping @Sendable ([InputLine]) async -> Void
     ) {
-        self.name = name
         self.config = config
         self.tuning = tuning
         self.committer = committer
@@ -161,7 +159,7 @@ final class FileTailer {
             }
         }
         if let reason = rescanReason {
-            if reason != "poll" { logger.debug("rescanning", metadata: ["reason": "\(reason)"]) }
+            if reason != StatPollingWatcher.tick { logger.debug("rescanning", metadata: ["reason": "\(reason)"]) }
             updateWatches()
             rescan(markAllDirty: true)
         }
