@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import NIOCore
+import NIOPosix
 import ServiceLifecycle
 import Synchronization
 
@@ -52,10 +53,12 @@ public struct WatchdogService: Service {
     /// - Parameters:
     ///   - settings: from `WatchdogSettings.fromEnvironment()`; nil turns the service into
     ///     a no-op that waits for shutdown.
-    ///   - eventLoop: the loop whose liveness the ping proves (the agent's NIO loop).
+    ///   - eventLoop: the loop whose liveness the ping proves (by default one of NIO's shared
+    ///     event loops, which AsyncHTTPClient and the metrics server also run on).
     ///   - heartbeats: the parts that must have beaten within `settings.interval`.
     public init(
-        notifier: SystemdNotifier, settings: WatchdogSettings?, eventLoop: any EventLoop,
+        notifier: SystemdNotifier, settings: WatchdogSettings?,
+        eventLoop: any EventLoop = MultiThreadedEventLoopGroup.singleton.any(),
         heartbeats: [Heartbeat] = [], logger: Logger = Logger(label: "lk-forwarder.watchdog")
     ) {
         self.notifier = notifier

@@ -3,9 +3,11 @@ that runs `lk-forwarder run` the way systemd does (NOTIFY_SOCKET, WATCHDOG_USEC)
 its /metrics endpoint."""
 import os
 import pathlib
+import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 import urllib.error
@@ -70,10 +72,13 @@ class NotifySocket:
 
 
 @pytest.fixture
-def notify_socket(tmp_path):
-    sock = NotifySocket(tmp_path / "notify.sock")
+def notify_socket():
+    # A short directory of its own: a Unix socket path must stay under 108 bytes.
+    directory = pathlib.Path(tempfile.mkdtemp(prefix="lk-notify-"))
+    sock = NotifySocket(directory / "notify.sock")
     yield sock
     sock.close()
+    shutil.rmtree(directory)
 
 
 def free_port() -> int:

@@ -2,10 +2,14 @@
 NOTIFY_SOCKET, watchdog pings that stop while the agent is frozen, /health, and /metrics
 scraped while it runs and parsed with prometheus_client, counters matching what was sent."""
 import json
+import pathlib
+import re
 import signal
 import time
 
 import pytest
+
+DOCS = pathlib.Path(__file__).resolve().parents[2] / "docs" / "operations.md"
 
 CONFIG = """
 producer_id: "test@host"
@@ -54,6 +58,11 @@ def config(workspace) -> str:
     return CONFIG.format(tmp=workspace)
 
 
+def documented_metrics() -> set[str]:
+    """The metric names in the table of docs/operations.md."""
+    return set(re.findall(r"^\| `(lk_[a-z_]+)`", DOCS.read_text(), re.M))
+
+
 def sample(samples: dict, name: str, **labels) -> float | None:
     return samples.get((name, tuple(sorted(labels.items()))))
 
@@ -100,6 +109,10 @@ def test_scrape_while_running_counts_what_was_sent(start_agent, workspace):
     assert sample(samples, "lk_input_bytes_behind", **app) == 0
     wait_until(lambda: (sample(agent.scrape(), "lk_checkpoint_commits_total", **app) or 0) >= 1,
                what="a checkpoint commit")
+
+    # Every metric the agent exposes is in the operator documentation.
+    exposed = {re.sub(r"_(bucket|sum|count)$", "", name) for name, _ in agent.scrape()}
+    assert exposed - documented_metrics() == set()
 
     assert agent.stop() == 0
     agent.notify.wait_for("STOPPING", "1")
