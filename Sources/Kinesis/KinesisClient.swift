@@ -195,21 +195,17 @@ public final class KinesisClient: Sendable {
         }
         for record in records { try Self.validate(record) }
         let answer = try await send(target: "PutRecords", body: PutRecordsBody.putRecords(stream: stream, records: records))
-        guard let decoded = try? JSONDecoder().decode(PutRecordsOutput.self, from: Data(answer)) else {
+        guard let entries = PutRecordsAnswer.entries(answer) else {
             throw KinesisError(kind: .retryable, code: "InvalidResponse", message: "PutRecords answer is not the expected JSON")
         }
-        guard decoded.Records.count == records.count else {
+        guard entries.count == records.count else {
             throw KinesisError(
                 kind: .retryable, code: "InvalidResponse",
-                message: "PutRecords answered \(decoded.Records.count) results for \(records.count) records")
+                message: "PutRecords answered \(entries.count) results for \(records.count) records")
         }
         var failed = 0
-        let entries = decoded.Records.map { entry -> PutRecordsResultEntry in
-            if let code = entry.ErrorCode, !code.isEmpty {
-                failed += 1
-                return .failure(code: code, message: entry.ErrorMessage ?? "")
-            }
-            return .success(shardId: entry.ShardId ?? "", sequenceNumber: entry.SequenceNumber ?? "")
+        for entry in entries {
+            if case .failure = entry { failed += 1 }
         }
         return PutRecordsResult(failedRecordCount: failed, records: entries)
     }
@@ -266,18 +262,6 @@ public final class KinesisClient: Sendable {
         }
         return bytes
     }
-}
-
-/// The JSON of a PutRecords answer.
-private struct PutRecordsOutput: Decodable {
-    struct Entry: Decodable {
-        var SequenceNumber: String?
-        var ShardId: String?
-        var ErrorCode: String?
-        var ErrorMessage: String?
-    }
-
-    var Records: [Entry]
 }
 
 /// The JSON of a PutRecord answer.

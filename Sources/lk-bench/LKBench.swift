@@ -7,6 +7,6 @@ struct LKBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lk-bench",
         abstract: "Benchmarks for lk-forwarder (run from a release build).",
-        subcommands: [FileReadBench.self, FileFollow.self, JournalBench.self, RulesBench.self]
+        subcommands: [FileReadBench.self, FileFollow.self, JournalBench.self, RulesBench.self, LoopbackKinesis.self]
     )
 }
