@@ -24,22 +24,24 @@ struct ConfigOption: ParsableArguments {
 /// Loading the configuration and compiling its rules for a command, with any problem
 /// turned into a `Failure` (exit 1) that quotes the offending line of the file.
 enum ConfigurationLoading {
-    /// The configuration at `path`.
+    /// The configuration at `path`; an error is one line (`file:line:column: key: what`).
     static func configuration(path: String) throws(Failure) -> Configuration {
         do throws(ConfigError) {
             return try ConfigLoader.load(path: path)
         } catch {
-            throw failure(error)
+            throw .invalid(error.description)
         }
     }
 
     /// The configuration at `path` with its rules compiled (patterns and templates checked).
-    static func load(path: String) throws(Failure) -> (Configuration, RuleSet) {
+    /// `quotingTheLine` adds the offending line and a caret under the column to an error,
+    /// for the commands a person runs at a terminal; otherwise an error is one line.
+    static func load(path: String, quotingTheLine: Bool = true) throws(Failure) -> (Configuration, RuleSet) {
         do throws(ConfigError) {
             let configuration = try ConfigLoader.load(path: path)
             return (configuration, try RuleSet(configuration: configuration))
         } catch {
-            throw failure(error)
+            throw quotingTheLine ? failure(error) : .invalid(error.description)
         }
     }
 

@@ -26,7 +26,7 @@ struct RunCommand: AsyncParsableCommand {
     func run() async throws {
         try await reportingFailures {
             let path = options.path
-            let (configuration, _) = try ConfigurationLoading.load(path: path)
+            let (configuration, _) = try ConfigurationLoading.load(path: path, quotingTheLine: false)
             // The loader accepts only swift-log's level names.
             let logLevel = LoggingBootstrap.bootstrap(level: LoggingBootstrap.level(named: configuration.logLevel) ?? .info)
             let logger = Logger(label: "lk-forwarder")
