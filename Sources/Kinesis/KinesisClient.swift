@@ -210,13 +210,19 @@ public final class KinesisClient: Sendable {
         return PutRecordsResult(failedRecordCount: failed, records: entries)
     }
 
+    /// Whether Kinesis takes `key` as a partition key: 1 to 256 Unicode scalars. A key of
+    /// at most 256 UTF-8 bytes has at most 256 scalars, so the scalars (a walk over the
+    /// string) are counted only for longer keys.
+    public static func acceptsPartitionKey(_ key: String) -> Bool {
+        let bytes = key.utf8.count
+        return bytes > 0 && (bytes <= maxPartitionKeyLength || key.unicodeScalars.count <= maxPartitionKeyLength)
+    }
+
     static func validate(_ record: PutRecordsEntry) throws(KinesisError) {
-        let length = record.partitionKey.unicodeScalars.count
-        guard (1...maxPartitionKeyLength).contains(length) else {
-            throw KinesisError(
-                kind: .fatal, code: "ValidationException",
-                message: "a partition key has 1 to \(maxPartitionKeyLength) characters, not \(length)")
-        }
+        guard !acceptsPartitionKey(record.partitionKey) else { return }
+        throw KinesisError(
+            kind: .fatal, code: "ValidationException",
+            message: "a partition key has 1 to \(maxPartitionKeyLength) characters, not \(record.partitionKey.unicodeScalars.count)")
     }
 
     /// Signs and posts one JSON-protocol request; returns the body of a 2xx answer.

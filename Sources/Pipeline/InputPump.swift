@@ -63,14 +63,20 @@ final class InputPump: Sendable {
         var outbound: [Outbound] = []
         var bytes = 0
         var lastCheckpoints: [String: Checkpoint] = [:]
+        // Lines of one source come in runs: the dictionary is written once per run, not per line.
+        var runCheckpoint: Checkpoint?
+        var eventsPerRule: [(rule: String, count: Int)] = []
         var lineBytes = 0
         for line in lines {
-            lastCheckpoints[line.checkpoint.key] = line.checkpoint
+            if let previous = runCheckpoint, previous.key != line.checkpoint.key {
+                lastCheckpoints[previous.key] = previous
+            }
+            runCheckpoint = line.checkpoint
             lineBytes += line.bytes.count
             switch ruleSet.map(line: line.bytes, input: name, readTime: readTime) {
             case .events(let events):
                 for mapped in events {
-                    metrics.events(rule: mapped.rule).increment()
+                    Self.count(mapped.rule, in: &eventsPerRule)
                     let data = mapped.event.encoded()
                     let size = data.count + mapped.event.partitionKey.utf8.count
                     guard size <= maxRecordBytes else {
@@ -101,6 +107,8 @@ final class InputPump: Sendable {
                         "reason": "\(message)"])
             }
         }
+        if let last = runCheckpoint { lastCheckpoints[last.key] = last }
+        for (rule, count) in eventsPerRule { metrics.events(rule: rule).increment(by: count) }
         counters.lines.increment(by: lines.count)
         counters.bytes.increment(by: lineBytes)
         // Cancelled while waiting: the input is stopping; these lines are not registered,
@@ -110,6 +118,16 @@ final class InputPump: Sendable {
         guard !outbound.isEmpty else { return }
         for index in outbound.indices { outbound[index].ticket = ticket }
         await sender.submit(outbound)
+    }
+
+    /// Counts one event of `rule` (a rule set has a few dozen rules at most, and a rule's
+    /// name is the same string each time, so the comparison is cheap).
+    private static func count(_ rule: String, in counts: inout [(rule: String, count: Int)]) {
+        if let index = counts.firstIndex(where: { $0.rule == rule }) {
+            counts[index].count += 1
+        } else {
+            counts.append((rule, 1))
+        }
     }
 
     /// Hands what became committable to the input's committer, writes it, and then

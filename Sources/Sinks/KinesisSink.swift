@@ -62,8 +62,8 @@ public final class KinesisSink: EventSink {
     }
 
     func problem(with record: SinkRecord) -> String? {
-        let keyLength = record.partitionKey.unicodeScalars.count
-        guard (1...KinesisClient.maxPartitionKeyLength).contains(keyLength) else {
+        guard KinesisClient.acceptsPartitionKey(record.partitionKey) else {
+            let keyLength = record.partitionKey.unicodeScalars.count
             return "the partition key has \(keyLength) characters; Kinesis takes 1 to \(KinesisClient.maxPartitionKeyLength)"
         }
         let size = record.data.count + record.partitionKey.utf8.count
