@@ -59,7 +59,7 @@ public struct SinkConfig: Sendable, Equatable {
     /// How long a clean stop waits for what is in flight (default 10 s).
     public var drainTimeout: Duration
     /// The most events, and bytes of encoded events, held between reading and
-    /// acknowledgement; inputs stop reading while it is full (defaults 10,000 and 16 MiB).
+    /// acknowledgement; inputs stop reading while it is full (defaults 20,000 and 16 MiB).
     public var maxBufferedEvents: Int
     public var maxBufferedBytes: Int
 
@@ -67,7 +67,7 @@ public struct SinkConfig: Sendable, Equatable {
         type: Kind, stream: String? = nil, region: String? = nil, endpoint: String? = nil,
         profile: String? = nil, roleArn: String? = nil, maxInFlight: Int = 8, batch: BatchConfig = BatchConfig(),
         maxRecordBytes: Int = 1_048_576, ordering: Ordering = .perKey, path: String? = nil,
-        drainTimeout: Duration = .seconds(10), maxBufferedEvents: Int = 10_000, maxBufferedBytes: Int = 16 << 20
+        drainTimeout: Duration = .seconds(10), maxBufferedEvents: Int = 20_000, maxBufferedBytes: Int = 16 << 20
     ) {
         self.type = type
         self.stream = stream

@@ -117,7 +117,7 @@ final class InputPump: Sendable {
         let ticket = tracker.register(events: outbound.count, bytes: bytes, checkpoints: lastCheckpoints)
         guard !outbound.isEmpty else { return }
         for index in outbound.indices { outbound[index].ticket = ticket }
-        await sender.submit(outbound)
+        sender.submit(outbound)
     }
 
     /// Counts one event of `rule` (a rule set has a few dozen rules at most, and a rule's

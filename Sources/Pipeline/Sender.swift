@@ -1,6 +1,7 @@
 import DequeModule
 import Logging
 import Sinks
+import Synchronization
 
 /// Groups records into PutRecords batches and sends them with bounded, adaptive
 /// concurrency, keeping per-key order and retrying only what failed.
@@ -40,6 +41,15 @@ actor Sender {
     private var draining = false
     private var timer: (deadline: ContinuousClock.Instant, task: Task<Void, Never>)?
     private var idleWaiters: [CheckedContinuation<Void, Never>] = []
+    /// Records handed over by `submit` and not yet taken in by the actor, in order.
+    private let intake = Mutex(Intake())
+
+    private struct Intake {
+        var batches: [[Outbound]] = []
+        var records = 0
+        /// A task is on its way to take the batches in.
+        var scheduled = false
+    }
 
     /// Whole-request answers that blame the request's content: the records are isolated
     /// and a record refused alone is given up on.
@@ -65,8 +75,36 @@ actor Sender {
         metrics.concurrencyLimit.record(limit.current)
     }
 
-    /// Takes records to send; each is finished (and acknowledged) exactly once.
-    func submit(_ items: [Outbound]) {
+    /// Takes records to send; each is finished (and acknowledged) exactly once. It only
+    /// queues them, under a lock, so the calling input goes back to reading at once
+    /// instead of waiting its turn on the actor (the flow budget bounds what is queued);
+    /// the actor takes them in, in order, as soon as it is free.
+    nonisolated func submit(_ items: [Outbound]) {
+        guard !items.isEmpty else { return }
+        let wake = intake.withLock { queue -> Bool in
+            queue.batches.append(items)
+            queue.records += items.count
+            defer { queue.scheduled = true }
+            return !queue.scheduled
+        }
+        if wake { Task { await self.absorb() } }
+    }
+
+    /// Takes in what `submit` queued and sends what is ready.
+    private func absorb() {
+        let batches = intake.withLock { queue -> [[Outbound]] in
+            defer {
+                queue.batches.removeAll()
+                queue.records = 0
+                queue.scheduled = false
+            }
+            return queue.batches
+        }
+        for items in batches { accept(items) }
+        schedule()
+    }
+
+    private func accept(_ items: [Outbound]) {
         for item in items {
             pending += 1
             if let key = item.orderKey {
@@ -78,14 +116,13 @@ actor Sender {
             }
             makeReady(item)
         }
-        schedule()
     }
 
     /// Sends what is left at once, and waits until everything submitted is finished or
     /// `timeout` has passed; returns whether everything finished.
     func drain(timeout: Duration) async -> Bool {
         draining = true
-        schedule()
+        absorb()
         if pending == 0 { return true }
         let deadline = ContinuousClock.now + timeout
         let expiry = Task {
@@ -98,7 +135,7 @@ actor Sender {
     }
 
     /// Records submitted and not yet finished.
-    var backlog: Int { pending }
+    var backlog: Int { pending + intake.withLock { $0.records } }
 
     // MARK: Scheduling
 
