@@ -12,12 +12,14 @@ public struct Checkpoint: Codable, Sendable, Equatable {
     /// File inputs: device and inode of the file.
     public var device: UInt64?
     public var inode: UInt64?
-    /// File inputs: a fingerprint of the file's first bytes and how many bytes it covers.
+    /// File inputs: a fingerprint of the content's first bytes (at most 1 KiB) and how many
+    /// bytes it covers.
     public var fingerprint: UInt64?
     public var fingerprintLength: Int?
     /// File inputs: the byte offset just after the last line that is done.
     public var offset: UInt64?
-    /// File inputs: a hash of the bytes just before `offset`, to notice a file replaced in place.
+    /// File inputs: a hash of the bytes just before `offset` (the last 256, or all of them
+    /// when `offset` is smaller), to notice a file replaced or rewritten in place.
     public var tailHash: UInt64?
     /// Journald inputs: the cursor of the last entry that is done, and its realtime timestamp (µs).
     public var cursor: String?

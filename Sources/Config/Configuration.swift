@@ -58,8 +58,9 @@ public struct SinkConfig: Sendable, Equatable {
     public var path: String?
     /// How long a clean stop waits for what is in flight (default 10 s).
     public var drainTimeout: Duration
-    /// The most events, and bytes of encoded events, held between reading and
-    /// acknowledgement; inputs stop reading while it is full (defaults 20,000 and 16 MiB).
+    /// The most events, and bytes of encoded events, held between reading and the commit
+    /// of their lines' checkpoints; inputs stop reading while it is full (defaults 20,000
+    /// and 16 MiB). It also bounds what a crash can send twice.
     public var maxBufferedEvents: Int
     public var maxBufferedBytes: Int
 

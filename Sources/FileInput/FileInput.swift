@@ -56,9 +56,12 @@ public final class FileInput: LineInput {
         await tailer.run(ready: ready)
     }
 
-    /// Counters for metrics: lines and bytes read, lines too long, and per open file its
-    /// size, position and bytes behind. Cheap; safe to call from any task at any time.
+    /// Counters for metrics: lines and bytes read, lines too long, and per open file (by
+    /// path) its size, position and bytes behind, as of the last batch handed on or the
+    /// last look at the files. Cheap; safe to call from any task at any time.
     public func stats() -> FileInputStats {
-        statistics.snapshot()
+        var stats = statistics.snapshot()
+        stats.files.sort { $0.path < $1.path }
+        return stats
     }
 }

@@ -42,14 +42,21 @@ extension FileTailer {
         var base = file.carryStart
         var end = file.carry.count
         buffer.load(file.carry)
-        var lineStart = Int(Int64(file.lineStart) - Int64(base))
-        var scanFrom = end
+        var cursor = ScanCursor(lineStart: Int(Int64(file.lineStart) - Int64(base)), scanFrom: end, skipping: file.skipping)
         var budget = tuning.turnBytes
         var atEnd = false
+        // The batch is taken into a local for the scan, so that appending to it does not
+        // go through the class's exclusivity checks on every line.
+        var lines = batch
+        batch = []
+        var batchBytes = self.batchBytes
+        let emitter = LineEmitter(template: file.template, origin: file.path, maxLineBytes: config.maxLineBytes)
+        defer { file.linesRead += emitter.takeCount() }
 
         while budget > 0 {
             buffer.reserve(end + chunk, keeping: end)
-            let count = pread(file.fd, buffer.base + end, chunk, off_t(base) + off_t(end))
+            let memory = buffer.base
+            let count = pread(file.fd, memory + end, chunk, off_t(base) + off_t(end))
             if count < 0 {
                 if errno == EINTR { continue }
                 logger.error(
@@ -63,9 +70,14 @@ extension FileTailer {
             }
             // The bytes before what was just read must still be the ones read before:
             // otherwise the file was truncated (and maybe rewritten) under the read.
-            if end > 0 && windowChanged(file.fd, buffer: buffer.raw(max(0, end - FileIdentity.tailBytes)..<end), endingAt: base + UInt64(end)) {
+            if end > 0
+                && windowChanged(
+                    file.fd, buffer: buffer.raw(max(0, end - FileIdentity.tailBytes)..<end), endingAt: base + UInt64(end))
+            {
                 file.carry = buffer.bytes(0..<end)
                 file.carryStart = base
+                file.skipping = cursor.skipping
+                (batch, self.batchBytes) = (lines, batchBytes)
                 await handleTruncation(file, size: FileIdentity.fileSize(file.fd) ?? 0)
                 return true
             }
@@ -75,48 +87,43 @@ extension FileTailer {
             file.lastGrowth = clock.now
             if base + UInt64(end) > file.size { file.size = base + UInt64(end) }
 
-            while scanFrom < end {
-                guard let found = memchr(buffer.base + scanFrom, 0x0A, end - scanFrom) else {
-                    scanFrom = end
-                    break
-                }
-                let newline = buffer.base.distance(to: found)
-                let lineEnd = base + UInt64(newline) + 1
-                if let skipStart = file.skipping {
-                    tooLong(file, start: skipStart, length: lineEnd - 1 - skipStart)
-                    file.skipping = nil
-                } else if newline - lineStart > config.maxLineBytes {
-                    tooLong(file, start: base + UInt64(lineStart), length: UInt64(newline - lineStart))
-                } else {
-                    emit(file, from: lineStart, to: newline, base: base)
-                }
-                lineStart = newline + 1
-                scanFrom = lineStart
-                file.lineStart = lineEnd
-                if batch.count >= tuning.batchMaxLines || batchBytes >= tuning.batchMaxBytes {
+            while cursor.scanFrom < end {
+                let outcome = emitter.scan(
+                    memory, base: base, end: end, cursor: &cursor, into: &lines, bytes: &batchBytes,
+                    maxLines: tuning.batchMaxLines, maxBytes: tuning.batchMaxBytes)
+                for skipped in outcome.tooLong { tooLong(file, start: skipped.start, length: skipped.length) }
+                if lines.count >= tuning.batchMaxLines || batchBytes >= tuning.batchMaxBytes {
+                    file.lineStart = base + UInt64(cursor.lineStart)
+                    file.linesRead += emitter.takeCount()
+                    (batch, self.batchBytes) = (lines, batchBytes)
                     await flushBatch()
+                    (lines, batchBytes) = (batch, 0)
+                    batch = []
                 }
             }
-            if file.skipping == nil && end - lineStart > config.maxLineBytes {
-                file.skipping = base + UInt64(lineStart)
+            if cursor.skipping == nil && end - cursor.lineStart > config.maxLineBytes {
+                cursor.skipping = base + UInt64(cursor.lineStart)
             }
+            file.lineStart = cursor.skipping ?? base + UInt64(cursor.lineStart)
             let keepFrom =
-                file.skipping != nil
-                ? max(0, end - FileIdentity.tailBytes) : max(0, lineStart - FileIdentity.tailBytes)
+                cursor.skipping != nil
+                ? max(0, end - FileIdentity.tailBytes) : max(0, cursor.lineStart - FileIdentity.tailBytes)
             if keepFrom > 0 {
                 buffer.discard(upTo: keepFrom, end: end)
                 base += UInt64(keepFrom)
                 end -= keepFrom
-                lineStart -= keepFrom
-                scanFrom -= keepFrom
+                cursor.lineStart -= keepFrom
+                cursor.scanFrom -= keepFrom
             }
             if count < chunk {
                 atEnd = true
                 break
             }
         }
+        (batch, self.batchBytes) = (lines, batchBytes)
         file.carry = buffer.bytes(0..<end)
         file.carryStart = base
+        file.skipping = cursor.skipping
         buffer.shrinkIfLarge()
         file.dirty = !atEnd
         return true
@@ -190,23 +197,6 @@ extension FileTailer {
         file.adopt(Incarnation(key: incarnation.key, fingerprint: StableHash.hash(prefix), prefix: prefix))
     }
 
-    @inline(__always)
-    func emit(_ file: TailedFile, from start: Int, to newline: Int, base: UInt64) {
-        let length = newline - start
-        let source = buffer.base + start
-        let bytes = [UInt8](unsafeUninitializedCapacity: length) { target, initialized in
-            if length > 0 { target.baseAddress!.initialize(from: source.assumingMemoryBound(to: UInt8.self), count: length) }
-            initialized = length
-        }
-        let hashStart = max(0, newline + 1 - FileIdentity.tailBytes)
-        var checkpoint = file.template
-        checkpoint.offset = base + UInt64(newline) + 1
-        checkpoint.tailHash = StableHash.hash(buffer.raw(hashStart..<(newline + 1)))
-        batch.append(InputLine(bytes: bytes, origin: file.path, offset: base + UInt64(start), checkpoint: checkpoint))
-        batchBytes += length
-        file.linesRead += 1
-    }
-
     func tooLong(_ file: TailedFile, start: UInt64, length: UInt64) {
         file.linesTooLong += 1
         logger.warning(
@@ -242,6 +232,8 @@ extension FileTailer {
 
     func flushBatch() async {
         guard !batch.isEmpty else { return }
+        // The consumer may keep the reader waiting: what was read so far is published first.
+        publishStatistics()
         let lines = batch
         batch = []
         batch.reserveCapacity(tuning.batchMaxLines)
@@ -253,16 +245,11 @@ extension FileTailer {
     /// position, or the bytes just before that position or its first bytes differ. (A
     /// truncated file may have grown past the read position again before it is looked at.)
     func contentReplaced(_ file: TailedFile, size: UInt64) -> Bool {
-        if size < file.readOffset { logger.trace("TRACE shorter"); return true }
-        if windowChanged(file) {
-            let actual = FileIdentity.read(file.fd, count: min(file.carry.count, FileIdentity.tailBytes), at: file.readOffset - UInt64(min(file.carry.count, FileIdentity.tailBytes))) ?? []
-            logger.trace("TRACE window", metadata: ["carry": "\(String(decoding: file.carry.suffix(FileIdentity.tailBytes), as: UTF8.self))", "actual": "\(String(decoding: actual, as: UTF8.self))", "carryStart": "\(file.carryStart)", "count": "\(file.carry.count)", "lineStart": "\(file.lineStart)"])
-            return true }
+        if size < file.readOffset || windowChanged(file) { return true }
         guard let prefix = file.incarnation?.prefix else { return false }
         guard size >= UInt64(prefix.count), let head = FileIdentity.read(file.fd, count: prefix.count, at: 0) else {
-            logger.trace("TRACE prefix short"); return true
+            return true
         }
-        if head != prefix { logger.trace("TRACE prefix differs") }
         return head != prefix
     }
 
@@ -278,5 +265,82 @@ extension FileTailer {
         guard expected.count > 0 else { return false }
         guard let actual = FileIdentity.read(fd, count: expected.count, at: offset - UInt64(expected.count)) else { return true }
         return actual.count != expected.count || !actual.withUnsafeBytes { $0.elementsEqual(expected) }
+    }
+}
+
+/// Where a scan of the read buffer is: buffer indices of the line being read and of the
+/// first byte not yet searched for a newline, and where a line being skipped started.
+struct ScanCursor {
+    var lineStart: Int
+    var scanFrom: Int
+    var skipping: UInt64?
+}
+
+/// Turns the complete lines in the read buffer into `InputLine`s: the hot loop of the
+/// reader, kept free of class property accesses.
+final class LineEmitter {
+    let template: Checkpoint
+    let origin: String
+    let maxLineBytes: Int
+    private var emitted: UInt64 = 0
+
+    init(template: Checkpoint, origin: String, maxLineBytes: Int) {
+        self.template = template
+        self.origin = origin
+        self.maxLineBytes = maxLineBytes
+    }
+
+    /// The lines emitted since the last call.
+    func takeCount() -> UInt64 {
+        defer { emitted = 0 }
+        return emitted
+    }
+
+    struct Outcome {
+        /// Lines skipped for their length: where each started, and how long it was.
+        var tooLong: [(start: UInt64, length: UInt64)] = []
+    }
+
+    /// Scans `memory[cursor.scanFrom..<end]` (file offset `base` at index 0) until its end
+    /// or until `lines` holds `maxLines` lines or `maxBytes` bytes, appending each complete
+    /// line to `lines`.
+    func scan(
+        _ memory: UnsafeMutableRawPointer, base: UInt64, end: Int, cursor: inout ScanCursor,
+        into lines: inout [InputLine], bytes: inout Int, maxLines: Int, maxBytes: Int
+    ) -> Outcome {
+        var outcome = Outcome()
+        var lineStart = cursor.lineStart
+        var scanFrom = cursor.scanFrom
+        var skipping = cursor.skipping
+        var count: UInt64 = 0
+        while scanFrom < end && lines.count < maxLines && bytes < maxBytes {
+            guard let found = memchr(memory + scanFrom, 0x0A, end - scanFrom) else {
+                scanFrom = end
+                break
+            }
+            let newline = memory.distance(to: found)
+            if let skipStart = skipping {
+                outcome.tooLong.append((skipStart, base + UInt64(newline) - skipStart))
+                skipping = nil
+            } else if newline - lineStart > maxLineBytes {
+                outcome.tooLong.append((base + UInt64(lineStart), UInt64(newline - lineStart)))
+            } else {
+                let length = newline - lineStart
+                let source = (memory + lineStart).assumingMemoryBound(to: UInt8.self)
+                let line = Array(UnsafeBufferPointer(start: source, count: length))
+                let hashStart = max(0, newline + 1 - FileIdentity.tailBytes)
+                var checkpoint = template
+                checkpoint.offset = base + UInt64(newline) + 1
+                checkpoint.tailHash = StableHash.hash(UnsafeRawBufferPointer(start: memory + hashStart, count: newline + 1 - hashStart))
+                lines.append(InputLine(bytes: line, origin: origin, offset: base + UInt64(lineStart), checkpoint: checkpoint))
+                bytes += length
+                count += 1
+            }
+            lineStart = newline + 1
+            scanFrom = lineStart
+        }
+        emitted += count
+        cursor = ScanCursor(lineStart: lineStart, scanFrom: scanFrom, skipping: skipping)
+        return outcome
     }
 }

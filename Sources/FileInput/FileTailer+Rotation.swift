@@ -14,7 +14,8 @@ extension FileTailer {
             await settleHold(file, now: now)
         }
         var closing: [TailedFile] = []
-        for file in files.values where file.hold == nil && file.isRotated {
+        for file in files.values
+        where file.hold == nil && (file.isGone || (file.isRotated && (file.hasPartialLine || file.skipping != nil))) {
             guard let size = FileIdentity.fileSize(file.fd) else { continue }
             if size != file.size {
                 file.size = size
@@ -168,15 +169,16 @@ extension FileTailer {
             return true
         }
         // A copy that ends before the read position has nothing unread if it was seen to be
-        // a prefix of the file while held, if all of it is the known first bytes, or if
-        // its first bytes are a full-length fingerprint's.
+        // a prefix of the file while held, or if its first bytes are a full-length
+        // fingerprint's (a shorter match could be a new file that starts the same way).
         let verified = copy.hold.map { $0.twin == from.id && $0.verifiedSize == size } ?? false
-        guard size < from.readOffset,
-            verified || size <= UInt64(incarnation.prefix.count) || incarnation.prefix.count == FileIdentity.prefixBytes
-        else { return false }
+        let fullPrefix = incarnation.prefix.count == FileIdentity.prefixBytes && size >= UInt64(FileIdentity.prefixBytes)
+        guard size < from.readOffset, verified || fullPrefix else { return false }
         let lineStart = min(from.lineStart, size)
         let skipping = from.skipping.flatMap { $0 < size ? $0 : nil }
-        let carryStart = skipping != nil ? size - min(size, UInt64(FileIdentity.tailBytes)) : lineStart - min(lineStart, UInt64(FileIdentity.tailBytes))
+        let carryStart =
+            skipping != nil
+            ? size - min(size, UInt64(FileIdentity.tailBytes)) : lineStart - min(lineStart, UInt64(FileIdentity.tailBytes))
         guard let carry = FileIdentity.read(copy.fd, count: Int(size - carryStart), at: carryStart),
             carry.count == Int(size - carryStart)
         else { return false }

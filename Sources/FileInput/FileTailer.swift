@@ -15,7 +15,6 @@ import Glibc
 /// turn (at most `turnBytes`), settle rotated files and held copies, and when nothing is
 /// left to read hand on the batch and wait for the watcher (or the next deadline).
 final class FileTailer {
-    let name: String
     let config: FileInputConfig
     let tuning: FileInputTuning
     let committer: CheckpointCommitter
@@ -30,7 +29,6 @@ final class FileTailer {
     var pathIndex: [String: FileID] = [:]
     /// Checkpoints from the last run that no open file has claimed yet.
     var unclaimed: [String: Checkpoint] = [:]
-    var issuedKeys: Set<String> = []
     var batch: [InputLine] = []
     var batchBytes = 0
     let buffer: ReadBuffer
@@ -48,7 +46,6 @@ final class FileTailer {
         name: String, config: FileInputConfig, tuning: FileInputTuning, committer: CheckpointCommitter,
         logger: Logger, statistics: StatisticsBox, deliver: @escaping @Sendable ([InputLine]) async -> Void
     ) {
-        self.name = name
         self.config = config
         self.tuning = tuning
         self.committer = committer
@@ -77,7 +74,6 @@ final class FileTailer {
             }
         }
         unclaimed = await committer.committed
-        issuedKeys = Set(unclaimed.keys)
         updateWatches()
         startupScan()
         publishStatistics()
@@ -144,7 +140,6 @@ final class FileTailer {
     func apply(_ events: [WatchEvent]) {
         var rescanReason: String?
         for event in events {
-            logger.trace("watch event", metadata: ["event": "\(event)"])
             switch event {
             case .rescan(let reason):
                 rescanReason = reason
@@ -162,7 +157,7 @@ final class FileTailer {
             }
         }
         if let reason = rescanReason {
-            if reason != "poll" { logger.debug("rescanning", metadata: ["reason": "\(reason)"]) }
+            if reason != StatPollingWatcher.tick { logger.debug("rescanning", metadata: ["reason": "\(reason)"]) }
             updateWatches()
             rescan(markAllDirty: true)
         }
@@ -446,18 +441,12 @@ final class FileTailer {
         }
     }
 
-    /// A key for new content in `file`: device, inode and fingerprint, made unique if that
-    /// was used before.
+    /// A key for new content in a file: device, inode and fingerprint, and when it was
+    /// first seen (milliseconds since 1970, in hex), so that content that starts the same
+    /// way in a reused inode never gets the key of what was there before.
     func newKey(for id: FileID, fingerprint: UInt64) -> String {
-        let base = "\(id.device):\(id.inode):\(String(fingerprint, radix: 16))"
-        var key = base
-        var counter = 1
-        while issuedKeys.contains(key) {
-            counter += 1
-            key = "\(base)#\(counter)"
-        }
-        issuedKeys.insert(key)
-        return key
+        let milliseconds = UInt64(max(0, Date().timeIntervalSince1970 * 1000))
+        return "\(id.device):\(id.inode):\(String(fingerprint, radix: 16)):\(String(milliseconds, radix: 16))"
     }
 
     func publishStatistics() {
@@ -466,7 +455,7 @@ final class FileTailer {
         stats.linesRead = closedLines
         stats.bytesRead = closedBytes
         stats.linesTooLong = closedTooLong
-        stats.files = files.values.map(\.stats).sorted { $0.path < $1.path }
+        stats.files = files.values.map(\.stats)
         for file in stats.files {
             stats.linesRead += file.linesRead
             stats.bytesRead += file.bytesRead

@@ -4,6 +4,8 @@
 /// like Fluent Bit's `tail_fs_stat.c`.
 final class StatPollingWatcher: FileSystemWatcher {
     let kind = "polling"
+    /// The reason of the rescan each tick asks for.
+    static let tick = "poll"
     let interval: Duration
     private let clock = ContinuousClock()
     private var nextTick: ContinuousClock.Instant
@@ -30,7 +32,7 @@ final class StatPollingWatcher: FileSystemWatcher {
             if clock.now < nextTick { return [] }
         }
         nextTick = clock.now.advanced(by: interval)
-        return [.rescan(reason: "poll")]
+        return [.rescan(reason: Self.tick)]
     }
 
     func close() {}

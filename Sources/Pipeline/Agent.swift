@@ -16,6 +16,9 @@ public struct AgentEvents: Sendable {
     public var ready: @Sendable () -> Void
     /// A reload has started.
     public var reloading: @Sendable () -> Void
+    /// A reloaded configuration is now in force (for what lives outside the pipeline,
+    /// such as the log level).
+    public var reloaded: @Sendable (Configuration) -> Void
     /// A clean stop has started.
     public var stopping: @Sendable () -> Void
     /// A one-line summary of what the agent is doing, every few seconds.
@@ -25,10 +28,11 @@ public struct AgentEvents: Sendable {
 
     public init(
         ready: @escaping @Sendable () -> Void = {}, reloading: @escaping @Sendable () -> Void = {},
-        stopping: @escaping @Sendable () -> Void = {}, status: @escaping @Sendable (String) -> Void = { _ in }, heartbeat: @escaping @Sendable () -> Void = {}
+        reloaded: @escaping @Sendable (Configuration) -> Void = { _ in }, stopping: @escaping @Sendable () -> Void = {}, status: @escaping @Sendable (String) -> Void = { _ in }, heartbeat: @escaping @Sendable () -> Void = {}
     ) {
         self.ready = ready
         self.reloading = reloading
+        self.reloaded = reloaded
         self.stopping = stopping
         self.status = status
         self.heartbeat = heartbeat
@@ -110,6 +114,7 @@ public final class Agent: Service {
             }
             return false
         }
+        events.reloaded(next)
         if hotSwapped {
             current.withLock { $0?.configuration = next }
             logger.notice("configuration reloaded: new rules in force", metadata: ["rules": "\(next.rules.count)"])

@@ -4,8 +4,9 @@ import Metrics
 import Synchronization
 
 /// Publishes what an input knows about itself as metrics, when asked (every few seconds):
-/// per file of a file input its bytes behind, offset and size; per journald input the age
-/// of the newest entry read (the cursor's lag behind the present).
+/// per file of a file input its bytes behind, offset, size, and the lines and bytes read
+/// from it; per journald input the age of the newest entry read (the cursor's lag behind
+/// the present).
 struct InputMetrics: Sendable {
     let publish: @Sendable () -> Void
 
@@ -31,7 +32,28 @@ struct InputMetrics: Sendable {
 private final class FileGauges: Sendable {
     private let input: String
     private let total: Gauge
-    private let files = Mutex<[String: (behind: Gauge, offset: Gauge, size: Gauge)]>([:])
+    private let files = Mutex<[String: PerFile]>([:])
+
+    /// The gauges of one open file.
+    private struct PerFile {
+        let behind: Gauge
+        let offset: Gauge
+        let size: Gauge
+        let lines: Gauge
+        let bytes: Gauge
+
+        init(_ dimensions: [(String, String)]) {
+            behind = Gauge(label: "lk_file_bytes_behind", dimensions: dimensions)
+            offset = Gauge(label: "lk_file_offset_bytes", dimensions: dimensions)
+            size = Gauge(label: "lk_file_size_bytes", dimensions: dimensions)
+            lines = Gauge(label: "lk_file_lines_read", dimensions: dimensions)
+            bytes = Gauge(label: "lk_file_bytes_read", dimensions: dimensions)
+        }
+
+        func destroy() {
+            for gauge in [behind, offset, size, lines, bytes] { gauge.destroy() }
+        }
+    }
 
     init(input: String) {
         self.input = input
@@ -44,20 +66,16 @@ private final class FileGauges: Sendable {
             var open = Set<String>()
             for file in stats.files {
                 open.insert(file.path)
-                let dimensions = [("input", input), ("path", file.path)]
-                let g = gauges[file.path] ?? (
-                    Gauge(label: "lk_file_bytes_behind", dimensions: dimensions),
-                    Gauge(label: "lk_file_offset_bytes", dimensions: dimensions),
-                    Gauge(label: "lk_file_size_bytes", dimensions: dimensions))
+                let g = gauges[file.path] ?? PerFile([("input", input), ("path", file.path)])
                 gauges[file.path] = g
                 g.behind.record(Int64(clamping: file.bytesBehind))
                 g.offset.record(Int64(clamping: file.offset))
                 g.size.record(Int64(clamping: file.size))
+                g.lines.record(Int64(clamping: file.linesRead))
+                g.bytes.record(Int64(clamping: file.bytesRead))
             }
             for (path, g) in gauges where !open.contains(path) {
-                g.behind.destroy()
-                g.offset.destroy()
-                g.size.destroy()
+                g.destroy()
                 gauges[path] = nil
             }
         }

@@ -135,6 +135,7 @@ public struct MetricsServer: Service {
         var allow: String?
     }
 
+    /// What a request gets: /metrics, /health, 404 for other paths, 405 for other methods.
     func respond(to head: HTTPRequestHead) async -> Response {
         let path = head.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
         guard path == "/metrics" || path == "/health" else {

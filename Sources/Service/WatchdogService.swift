@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import NIOCore
+import NIOPosix
 import ServiceLifecycle
 import Synchronization
 
@@ -52,10 +53,12 @@ public struct WatchdogService: Service {
     /// - Parameters:
     ///   - settings: from `WatchdogSettings.fromEnvironment()`; nil turns the service into
     ///     a no-op that waits for shutdown.
-    ///   - eventLoop: the loop whose liveness the ping proves (the agent's NIO loop).
+    ///   - eventLoop: the loop whose liveness the ping proves (by default one of NIO's shared
+    ///     event loops, which AsyncHTTPClient and the metrics server also run on).
     ///   - heartbeats: the parts that must have beaten within `settings.interval`.
     public init(
-        notifier: SystemdNotifier, settings: WatchdogSettings?, eventLoop: any EventLoop,
+        notifier: SystemdNotifier, settings: WatchdogSettings?,
+        eventLoop: any EventLoop = MultiThreadedEventLoopGroup.singleton.any(),
         heartbeats: [Heartbeat] = [], logger: Logger = Logger(label: "lk-forwarder.watchdog")
     ) {
         self.notifier = notifier
@@ -101,7 +104,6 @@ public struct WatchdogService: Service {
     private func withhold(_ reason: String) {
         if state.set(withheld: true) { logger.error("watchdog ping withheld", metadata: ["reason": "\(reason)"]) }
     }
-
 }
 
 /// Whether the watchdog is currently withholding pings, so that only changes are logged.

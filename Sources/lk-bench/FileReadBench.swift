@@ -153,7 +153,16 @@ struct FileReadBench: AsyncParsableCommand {
 
     static func countLines(_ path: String) throws -> Int {
         let data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
-        return data.reduce(0) { $1 == 0x0A ? $0 + 1 : $0 }
+        return data.withUnsafeBytes { raw -> Int in
+            guard var cursor = raw.baseAddress else { return 0 }
+            let end = cursor + raw.count
+            var count = 0
+            while cursor < end, let found = memchr(cursor, 0x0A, cursor.distance(to: end)) {
+                count += 1
+                cursor = UnsafeRawPointer(found) + 1
+            }
+            return count
+        }
     }
 
     /// Runs `sh -c script sh path` and returns its wall-clock seconds.

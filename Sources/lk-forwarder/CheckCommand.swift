@@ -66,35 +66,3 @@ struct CheckCommand: AsyncParsableCommand {
         return out
     }
 }
-
-/// Loading the configuration and compiling its rules for a command, with any problem
-/// turned into a `Failure` (exit 1) that quotes the offending line of the file.
-enum ConfigurationLoading {
-    static func load(path: String) throws(Failure) -> (Configuration, RuleSet) {
-        do throws(ConfigError) {
-            let configuration = try ConfigLoader.load(path: path)
-            return (configuration, try RuleSet(configuration: configuration))
-        } catch {
-            throw failure(error)
-        }
-    }
-
-    /// The error, followed by the line it points at and a caret under the column.
-    static func failure(_ error: ConfigError) -> Failure {
-        var message = error.description
-        if let text = try? String(contentsOfFile: error.location.file, encoding: .utf8) {
-            let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
-            let index = error.location.line - 1
-            if index >= 0, index < lines.count {
-                let line = String(lines[index].prefix { $0 != "\r" })
-                let number = String(error.location.line)
-                let gutter = String(repeating: " ", count: number.count)
-                let caretOffset = line.unicodeScalars.prefix(max(0, error.location.column - 1)).reduce(into: "") {
-                    $0.append($1 == "\t" ? "\t" : " ")
-                }
-                message += "\n \(number) | \(line)\n \(gutter) | \(caretOffset)^"
-            }
-        }
-        return .invalid(message)
-    }
-}

@@ -35,12 +35,7 @@ struct DispatchCommand: AsyncParsableCommand {
     func run() async throws {
         try await reportingFailures {
             let eventData = try parseData()
-            let configuration: Configuration
-            do throws(ConfigError) {
-                configuration = try ConfigLoader.load(path: config.path)
-            } catch {
-                throw Failure.invalid(error.description)
-            }
+            let configuration = try ConfigurationLoading.configuration(path: config.path)
             let event: LKEvent
             do throws(LKEventError) {
                 event = try LKEvent(

@@ -4,7 +4,6 @@ import Foundation
 import Logging
 import NIOPosix
 import Pipeline
-import Rules
 import Service
 import ServiceLifecycle
 
@@ -27,17 +26,9 @@ struct RunCommand: AsyncParsableCommand {
     func run() async throws {
         try await reportingFailures {
             let path = options.path
-            let configuration: Configuration
-            do {
-                configuration = try ConfigLoader.load(path: path)
-                _ = try RuleSet(configuration: configuration)
-            } catch {
-                throw Failure.invalid("\(error)")
-            }
-            guard let level = LoggingBootstrap.level(named: configuration.logLevel) else {
-                throw Failure.invalid("\(path): log_level \(configuration.logLevel) is not one of \(LoggingBootstrap.levelNames)")
-            }
-            LoggingBootstrap.bootstrap(level: level)
+            let (configuration, _) = try ConfigurationLoading.load(path: path, quotingTheLine: false)
+            // The loader accepts only swift-log's level names.
+            let logLevel = LoggingBootstrap.bootstrap(level: LoggingBootstrap.level(named: configuration.logLevel) ?? .info)
             let logger = Logger(label: "lk-forwarder")
             let registry = MetricsBootstrap.bootstrap()
             let health = Health()
@@ -66,6 +57,7 @@ struct RunCommand: AsyncParsableCommand {
                     events: AgentEvents(
                         ready: { notifier.ready(status: "forwarding") },
                         reloading: { notifier.reloading() },
+                        reloaded: { logLevel.level = LoggingBootstrap.level(named: $0.logLevel) ?? .info },
                         stopping: { notifier.stopping() },
                         status: { notifier.status($0) },
                         heartbeat: { heartbeat.beat() }),

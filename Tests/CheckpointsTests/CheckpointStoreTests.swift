@@ -1,5 +1,6 @@
 import Checkpoints
 import Foundation
+import Synchronization
 import Testing
 
 #if canImport(Glibc)
@@ -104,32 +105,40 @@ final class StateDirectory {
         #expect(try store.load(input: "orders") == committed)
     }
 
-    @Test func everyWriteIsWholeWhileAnotherTaskReads() async throws {
+    @Test func everyWriteIsWholeWhileAnotherThreadReads() async throws {
         let state = try StateDirectory()
         let store = CheckpointStore(directory: state.path)
-        let writer = Task.detached {
-            for round in 1...60 {
-                var checkpoints: [String: Checkpoint] = [:]
-                for index in 0..<(round % 40 + 1) {
-                    checkpoints["k\(index)"] = Self.sample("k\(index)", offset: UInt64(round))
+        try store.save(input: "orders", ["k0": Self.sample("k0", offset: 0)])
+        // A reader on a thread of its own loads the file over and over while it is rewritten.
+        let reads = Mutex((count: 0, torn: [String](), done: false))
+        let reader = Thread {
+            while !reads.withLock({ $0.done }) {
+                do {
+                    let loaded = try store.load(input: "orders")
+                    let offsets = Set(loaded.values.map(\.offset))
+                    // One write's state: every checkpoint of the same round, all of them.
+                    let whole = offsets.count == 1 && loaded.count == Int(offsets.first.flatMap { $0 } ?? 0) % 40 + 1
+                    reads.withLock {
+                        $0.count += 1
+                        if !whole { $0.torn.append("\(loaded.count) checkpoints, offsets \(offsets)") }
+                    }
+                } catch {
+                    reads.withLock { $0.torn.append("\(error)") }
                 }
-                try store.save(input: "orders", checkpoints)
             }
         }
-        var reads = 0
-        let deadline = ContinuousClock.now.advanced(by: .seconds(20))
-        while ContinuousClock.now < deadline {
-            if FileManager.default.fileExists(atPath: store.path(forInput: "orders")) {
-                let loaded = try store.load(input: "orders")
-                // One write's state: every checkpoint of the same round.
-                #expect(Set(loaded.values.map(\.offset)).count == 1)
-                #expect(loaded.count == Int(loaded.values.first?.offset ?? 0) % 40 + 1)
-                reads += 1
-                if loaded.values.first?.offset == 60 { break }
+        reader.start()
+        for round in 1...25 {
+            var checkpoints: [String: Checkpoint] = [:]
+            for index in 0..<(round % 40 + 1) {
+                checkpoints["k\(index)"] = Self.sample("k\(index)", offset: UInt64(round))
             }
-            await Task.yield()
+            try store.save(input: "orders", checkpoints)
+            try await Task.sleep(for: .milliseconds(1))
         }
-        try await writer.value
-        #expect(reads > 10)
+        reads.withLock { $0.done = true }
+        let result = reads.withLock { $0 }
+        #expect(result.torn.isEmpty)
+        #expect(result.count > 10)
     }
 }

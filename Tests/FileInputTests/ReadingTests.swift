@@ -185,4 +185,55 @@ import Glibc
         await running.stop()
         #expect(running.received.texts.sorted() == ["one", "three", "two"])
     }
+
+    @Test func aFileBehindASymlinkIsFollowedByPolling() async throws {
+        let dir = try TemporaryDirectory()
+        let elsewhere = try TemporaryDirectory()
+        let target = elsewhere.file("real.log")
+        try append(target, "one\n")
+        #expect(symlink(target, dir.file("link.log")) == 0)
+        let running = try await RunningInput.start(config: config([dir.path + "/*.log"]), committer: try makeCommitter(dir))
+        try await running.waitForLines(1)
+        // No watched directory sees this write: the poll does.
+        try append(target, "two\n")
+        try await running.waitForLines(2)
+        await running.stop()
+        #expect(running.received.texts == ["one", "two"])
+        #expect(running.received.lines.allSatisfy { $0.origin == dir.file("link.log") })
+    }
+
+    @Test func anOverflowingInotifyQueueEndsInARescan() async throws {
+        let dir = try TemporaryDirectory()
+        try append(dir.file("a.log"), "a0\n")
+        try append(dir.file("b.log"), "b0\n")
+        let logs = LogRecorder()
+        let received = Received()
+        var tuning = FileInputTuning.testing
+        tuning.batchMaxLines = 1
+        let running = try await RunningInput.start(
+            config: config([dir.path + "/*.log"]), committer: try makeCommitter(dir), tuning: tuning, logger: logs.logger,
+            received: received)
+        try await running.waitForLines(2)
+        received.close()
+        try append(dir.file("a.log"), "a1\n")
+        try await eventually("the reader to wait on the consumer") { received.waiting == 1 }
+        // While it waits, more events than the queue holds (16384 by default): writes that
+        // alternate between two files are not merged, and files created meanwhile are only
+        // found by the rescan.
+        let writes = Int((try? String(contentsOfFile: "/proc/sys/fs/inotify/max_queued_events", encoding: .utf8))?
+            .trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? 16384
+        for index in 0..<(writes / 2 + 100) {
+            try append(dir.file("a.log"), "a\(index + 2)\n")
+            try append(dir.file("b.log"), "b\(index + 1)\n")
+        }
+        for index in 0..<10 { try append(dir.file("new-\(index).log"), "new \(index)\n") }
+        received.open()
+        let total = 3 + 2 * (writes / 2 + 100) + 10
+        try await running.waitForLines(total, timeout: .seconds(30))
+        await running.stop()
+        #expect(running.received.count == total)
+        #expect(Set(running.received.texts).count == total)
+        let rescans = logs.all.filter { ($0.metadata["reason"] ?? "").contains("overflow") }
+        #expect(!rescans.isEmpty)
+    }
 }

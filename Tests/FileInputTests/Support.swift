@@ -81,7 +81,7 @@ final class LogRecorder: Sendable {
 
     var logger: Logger {
         var logger = Logger(label: "test") { _ in RecordingHandler(recorder: self) }
-        logger.logLevel = .trace
+        logger.logLevel = .debug
         return logger
     }
 
@@ -102,7 +102,7 @@ final class LogRecorder: Sendable {
 private struct RecordingHandler: LogHandler {
     let recorder: LogRecorder
     var metadata: Logger.Metadata = [:]
-    var logLevel: Logger.Level = .trace
+    var logLevel: Logger.Level = .debug
 
     subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 
-from conftest import read_stream, wait_for
+from harness.agent import read_stream, wait_for
 
 JOURNAL_REMOTE = "/lib/systemd/systemd-journal-remote"
 

@@ -4,59 +4,9 @@ Every event arrives, only failed records are sent again, order per key holds, an
 stays bounded while the sink is down."""
 from __future__ import annotations
 
-import json
 import time
 
-from conftest import wait_for
-
-KEYS = 8
-
-
-def config_text(state, logs, stream, endpoint, extra_sink: str = "") -> str:
-    return f"""
-producer_id: "faults@test"
-state_directory: {state}
-sink:
-  type: kinesis
-  stream: {stream}
-  region: us-east-1
-  endpoint: "{endpoint}"
-  max_in_flight: 4
-  batch: {{ max_records: 100, max_delay: 20ms }}
-{extra_sink}
-inputs:
-  - name: numbers
-    type: file
-    paths: ["{logs}/*.ndjson"]
-rules:
-  - name: numbered
-    event:
-      type: numbered
-      partition_key: "k${{key}}"
-"""
-
-
-def write_numbers(path, start: int, count: int):
-    with open(path, "a") as f:
-        for n in range(start, start + count):
-            f.write(json.dumps({"n": n, "key": n % KEYS, "pad": "x" * 100}) + "\n")
-
-
-def accepted_numbers(fault_proxy) -> list[tuple[str, int]]:
-    """(partition key, n) of every record moto accepted, in the order it accepted them."""
-    return [(key, json.loads(data)["data"]["n"]) for key, data in fault_proxy.accepted_records()]
-
-
-def assert_all_delivered_in_key_order(accepted: list[tuple[str, int]], total: int):
-    numbers = {n for _, n in accepted}
-    assert numbers == set(range(total)), f"missing: {sorted(set(range(total)) - numbers)[:20]}"
-    by_key: dict[str, list[int]] = {}
-    for key, n in accepted:
-        by_key.setdefault(key, []).append(n)
-    for key, ns in by_key.items():
-        firsts = [n for i, n in enumerate(ns) if n not in ns[:i]]
-        assert firsts == sorted(firsts), f"key {key} out of order: {firsts[:30]}"
-
+from harness.agent import accepted_numbers, assert_all_delivered_in_key_order, config_text, wait_for, write_numbers
 
 def test_only_failed_records_are_sent_again_and_order_per_key_holds(make_agent, kinesis_stream, fault_proxy, workdir):
     logs, state = workdir / "logs", workdir / "state"

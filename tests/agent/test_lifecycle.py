@@ -9,8 +9,8 @@ import signal
 import threading
 import time
 
-from conftest import read_stream, wait_for
-from test_faults import accepted_numbers, assert_all_delivered_in_key_order, config_text, write_numbers
+from harness.agent import read_stream, wait_for
+from harness.agent import accepted_numbers, assert_all_delivered_in_key_order, config_text, write_numbers
 
 
 class RotatingWriter(threading.Thread):

@@ -3,9 +3,12 @@ that runs `lk-forwarder run` the way systemd does (NOTIFY_SOCKET, WATCHDOG_USEC)
 its /metrics endpoint."""
 import os
 import pathlib
+import shutil
 import signal
 import socket
+import struct
 import subprocess
+import tempfile
 import threading
 import time
 import urllib.error
@@ -15,14 +18,21 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 
+# SO_TIMESTAMPNS / SCM_TIMESTAMPNS (asm-generic and x86), which Python's socket module does not name.
+SO_TIMESTAMPNS = 35
+
+
 class NotifySocket:
     """A Unix datagram socket standing in for systemd's notification socket. A thread
-    records every datagram with the monotonic time it arrived."""
+    records every datagram with the time the kernel queued it (SO_TIMESTAMPNS, on the
+    `time.time()` clock), so a busy machine delaying this reader does not move the times
+    a test compares."""
 
     def __init__(self, path: pathlib.Path):
         self.path = str(path)
         self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         self._sock.bind(self.path)
+        self._sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
         self._sock.settimeout(0.05)
         self._lock = threading.Lock()
         self._messages: list[tuple[float, str]] = []
@@ -33,11 +43,16 @@ class NotifySocket:
     def _receive(self):
         while not self._stop.is_set():
             try:
-                data = self._sock.recv(65536)
+                data, ancillary, _, _ = self._sock.recvmsg(65536, socket.CMSG_SPACE(16))
             except socket.timeout:
                 continue
+            at = time.time()
+            for level, kind, value in ancillary:
+                if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS and len(value) >= 16:
+                    seconds, nanoseconds = struct.unpack("qq", value[:16])
+                    at = seconds + nanoseconds / 1e9
             with self._lock:
-                self._messages.append((time.monotonic(), data.decode()))
+                self._messages.append((at, data.decode()))
 
     @property
     def messages(self) -> list[tuple[float, str]]:
@@ -70,10 +85,13 @@ class NotifySocket:
 
 
 @pytest.fixture
-def notify_socket(tmp_path):
-    sock = NotifySocket(tmp_path / "notify.sock")
+def notify_socket():
+    # A short directory of its own: a Unix socket path must stay under 108 bytes.
+    directory = pathlib.Path(tempfile.mkdtemp(prefix="lk-notify-"))
+    sock = NotifySocket(directory / "notify.sock")
     yield sock
     sock.close()
+    shutil.rmtree(directory)
 
 
 def free_port() -> int:
