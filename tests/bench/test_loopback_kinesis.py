@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import pathlib
 import signal
 import subprocess
 import time
@@ -16,19 +15,10 @@ import botocore.config
 import botocore.exceptions
 import pytest
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent.parent
-
-
-@pytest.fixture(scope="session")
-def bench_binary() -> str:
-    """lk-bench next to the lk-forwarder under test (LK_BENCH_BIN, else the debug build)."""
-    path = os.environ.get("LK_BENCH_BIN") or str(ROOT / ".build" / "debug" / "lk-bench")
-    if not os.access(path, os.X_OK):
-        pytest.fail(f"lk-bench binary not found at {path}: run `swift build` first")
-    return path
-
 
 class Loopback:
+    """One endpoint process; `stop` sends SIGTERM and returns the counts it prints."""
+
     def __init__(self, binary: str, *options: str):
         self.proc = subprocess.Popen([binary, "loopback-kinesis", "--port", "0", *options],
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -61,11 +51,11 @@ class Loopback:
 
 
 @pytest.fixture
-def loopback(bench_binary, request):
+def loopback(lk_bench):
     servers = []
 
     def start(*options: str) -> Loopback:
-        server = Loopback(bench_binary, *options)
+        server = Loopback(lk_bench, *options)
         servers.append(server)
         return server
 
