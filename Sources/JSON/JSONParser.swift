@@ -146,7 +146,7 @@ struct Parser {
         while i < b.count {
             // Eight plain bytes at a time: none a quote, a backslash, a control or non-ASCII.
             if i + 8 <= b.count, let base = b.baseAddress,
-                !Self.hasSpecialByte(UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self))
+                !ByteScan.hasSpecialByte(UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self), orNonASCII: true)
             {
                 i += 8
                 continue
@@ -169,20 +169,6 @@ struct Parser {
             i = try validateUTF8(b, i)
         }
         throw JSONError(offset: start, message: "unterminated string")
-    }
-
-    /// Whether one of the eight bytes in `word` is `"`, `\\`, below 0x20 or above 0x7F
-    /// (the bytes a string scan must look at one by one).
-    @inline(__always)
-    private static func hasSpecialByte(_ word: UInt64) -> Bool {
-        let ones: UInt64 = 0x0101_0101_0101_0101
-        let high: UInt64 = 0x8080_8080_8080_8080
-        let quote = word ^ (ones &* 0x22)
-        let backslash = word ^ (ones &* 0x5C)
-        let control = (word &- ones &* 0x20) & ~word
-        let quotes = (quote &- ones) & ~quote
-        let backslashes = (backslash &- ones) & ~backslash
-        return (word | control | quotes | backslashes) & high != 0
     }
 
     /// Validates the escape at `i` (a backslash); returns the index after it.

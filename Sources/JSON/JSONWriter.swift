@@ -20,7 +20,7 @@ public enum JSONWriter {
         let count = bytes.count
         while i < count {
             if i + 8 <= count, let base = bytes.baseAddress,
-                !needsEscape(UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self))
+                !ByteScan.hasSpecialByte(UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self), orNonASCII: false)
             {
                 i += 8
                 continue
@@ -48,20 +48,6 @@ public enum JSONWriter {
         }
         out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<count]))
         out.append(UInt8(ascii: "\""))
-    }
-
-    /// Whether one of the eight bytes in `word` is `"`, `\\` or below 0x20 (bytes of 0x80
-    /// and above are UTF-8 and are written as they are).
-    @inline(__always)
-    private static func needsEscape(_ word: UInt64) -> Bool {
-        let ones: UInt64 = 0x0101_0101_0101_0101
-        let high: UInt64 = 0x8080_8080_8080_8080
-        let quote = word ^ (ones &* 0x22)
-        let backslash = word ^ (ones &* 0x5C)
-        let control = (word &- ones &* 0x20) & ~word
-        let quotes = (quote &- ones) & ~quote
-        let backslashes = (backslash &- ones) & ~backslash
-        return (control | quotes | backslashes) & high != 0
     }
 
     /// Appends the compact text of `value`.
