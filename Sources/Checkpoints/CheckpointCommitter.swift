@@ -13,6 +13,8 @@ public actor CheckpointCommitter {
     private let logger: Logger
     private var checkpoints: [String: Checkpoint]
     private var dirty = false
+    /// Where the store's writes run, one at a time.
+    private let writer = DispatchQueue(label: "lk-forwarder.checkpoints")
     /// How many times the checkpoints were written.
     public private(set) var commits = 0
 
@@ -62,26 +64,44 @@ public actor CheckpointCommitter {
         return stale
     }
 
-    /// Writes the checkpoints now if anything changed since the last write.
-    public func flush() throws(CheckpointStoreError) {
+    /// Writes the checkpoints now if anything changed since the last write, and returns
+    /// once they are on disk. The write (two fsyncs) runs on a thread of its own, not on
+    /// the tasks' shared threads, which the rest of the pipeline keeps using meanwhile;
+    /// writes are made one after the other, in the order they were asked for.
+    public func flush() async throws(CheckpointStoreError) {
         guard dirty else { return }
-        try store.save(input: input, checkpoints)
+        let snapshot = checkpoints
         dirty = false
-        commits += 1
+        let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<Void, CheckpointStoreError>, Never>) in
+            writer.async { [store, input] in
+                do throws(CheckpointStoreError) {
+                    try store.save(input: input, snapshot)
+                    continuation.resume(returning: .success(()))
+                } catch {
+                    continuation.resume(returning: .failure(error))
+                }
+            }
+        }
+        switch result {
+        case .success: commits += 1
+        case .failure(let error):
+            dirty = true
+            throw error
+        }
     }
 
     /// Writes what changed once per interval until the task is cancelled, then once more.
     public func run() async {
         while !Task.isCancelled {
             try? await Task.sleep(for: interval)
-            flushLogging()
+            await flushLogging()
         }
-        flushLogging()
+        await flushLogging()
     }
 
-    private func flushLogging() {
+    private func flushLogging() async {
         do {
-            try flush()
+            try await flush()
         } catch {
             logger.error("checkpoint commit failed", metadata: ["input": "\(input)", "error": "\(error)"])
         }

@@ -55,28 +55,112 @@ final class InputPump: Sendable {
 
     /// Handles one batch of lines from the input; returns once they are handed on (it
     /// waits while the flow budget is full: that is what stops the input reading).
+    ///
+    /// A large batch is mapped in contiguous parts on several cores at once (mapping is
+    /// most of an input's work), and the parts are joined back in reading order.
     func deliver(_ lines: [InputLine]) async {
         guard !lines.isEmpty else { return }
         let ruleSet = rules.current
         let readTime = Date()
         let readAt = ContinuousClock.now
-        var outbound: [Outbound] = []
-        var bytes = 0
-        var lastCheckpoints: [String: Checkpoint] = [:]
-        // Lines of one source come in runs: the dictionary is written once per run, not per line.
-        var runCheckpoint: Checkpoint?
-        var eventsPerRule: [(rule: String, count: Int)] = []
-        var lineBytes = 0
-        for line in lines {
-            if let previous = runCheckpoint, previous.key != line.checkpoint.key {
-                lastCheckpoints[previous.key] = previous
+        let parts = Self.split(lines.count)
+        var mapped: [MappedPart]
+        if parts.count == 1 {
+            mapped = [map(lines[...], ruleSet, readTime: readTime, readAt: readAt)]
+        } else {
+            mapped = await withTaskGroup(of: (Int, MappedPart).self) { group -> [MappedPart] in
+                for (index, range) in parts.enumerated().dropFirst() {
+                    group.addTask { (index, self.map(lines[range], ruleSet, readTime: readTime, readAt: readAt)) }
+                }
+                var results = [MappedPart?](repeating: nil, count: parts.count)
+                results[0] = map(lines[parts[0]], ruleSet, readTime: readTime, readAt: readAt)
+                for await (index, part) in group { results[index] = part }
+                return results.compactMap { $0 }
             }
-            runCheckpoint = line.checkpoint
-            lineBytes += line.bytes.count
+        }
+        var outbound = mapped[0].outbound
+        var total = MappedPart.Tally()
+        for index in mapped.indices {
+            if index > 0 { outbound.append(contentsOf: mapped[index].outbound) }
+            total.add(mapped[index].tally)
+        }
+        mapped.removeAll()
+        for (rule, count) in total.eventsPerRule { metrics.events(rule: rule).increment(by: count) }
+        counters.lines.increment(by: lines.count)
+        counters.bytes.increment(by: total.lineBytes)
+        if total.unmatched > 0 { counters.unmatched.increment(by: total.unmatched) }
+        if total.invalid > 0 { counters.invalid.increment(by: total.invalid) }
+        if total.mappingErrors > 0 { counters.mappingErrors.increment(by: total.mappingErrors) }
+        // Cancelled while waiting: the input is stopping; these lines are not registered,
+        // so nothing at or after them is committed and they are read again next time.
+        guard await flow.acquire(events: outbound.count, bytes: total.bytes) else { return }
+        let ticket = tracker.register(events: outbound.count, bytes: total.bytes, checkpoints: Self.lastCheckpoints(of: lines))
+        guard !outbound.isEmpty else { return }
+        for index in outbound.indices { outbound[index].ticket = ticket }
+        sender.submit(outbound)
+    }
+
+    /// The last checkpoint of each source among `lines`. Lines of one source come in
+    /// runs: the dictionary is written once per run, not per line.
+    private static func lastCheckpoints(of lines: [InputLine]) -> [String: Checkpoint] {
+        var last: [String: Checkpoint] = [:]
+        for index in lines.indices.dropFirst() where lines[index].checkpoint.key != lines[index - 1].checkpoint.key {
+            last[lines[index - 1].checkpoint.key] = lines[index - 1].checkpoint
+        }
+        if let final = lines.last { last[final.checkpoint.key] = final.checkpoint }
+        return last
+    }
+
+    /// Lines below which a batch is mapped in one part (a part's task costs a few
+    /// microseconds; a line about two).
+    static let minimumLinesPerPart = 128
+    /// How many parts a batch is mapped in at most: one per core.
+    static let maximumParts = max(1, ProcessInfo.processInfo.activeProcessorCount)
+
+    /// Cuts `count` lines into at most `maximumParts` contiguous ranges of at least
+    /// `minimumLinesPerPart` lines each (one range for a small batch).
+    static func split(_ count: Int) -> [Range<Int>] {
+        let parts = max(1, min(maximumParts, count / minimumLinesPerPart))
+        let size = (count + parts - 1) / parts
+        return stride(from: 0, to: count, by: size).map { $0..<min($0 + size, count) }
+    }
+
+    /// What one part of a batch became.
+    private struct MappedPart: Sendable {
+        var outbound: [Outbound] = []
+        var tally = Tally()
+
+        struct Tally: Sendable {
+            var bytes = 0
+            var lineBytes = 0
+            var unmatched = 0
+            var invalid = 0
+            var mappingErrors = 0
+            var eventsPerRule: [(rule: String, count: Int)] = []
+
+            mutating func add(_ other: Tally) {
+                bytes += other.bytes
+                lineBytes += other.lineBytes
+                unmatched += other.unmatched
+                invalid += other.invalid
+                mappingErrors += other.mappingErrors
+                for (rule, count) in other.eventsPerRule { InputPump.count(rule, count, in: &eventsPerRule) }
+            }
+        }
+    }
+
+    /// Maps `lines` through the rules into records for the sink (without their ticket).
+    private func map(
+        _ lines: ArraySlice<InputLine>, _ ruleSet: RuleSet, readTime: Date, readAt: ContinuousClock.Instant
+    ) -> MappedPart {
+        var part = MappedPart()
+        part.outbound.reserveCapacity(lines.count)
+        for line in lines {
+            part.tally.lineBytes += line.bytes.count
             switch ruleSet.map(line: line.bytes, input: name, readTime: readTime) {
             case .events(let events):
                 for mapped in events {
-                    Self.count(mapped.rule, in: &eventsPerRule)
+                    Self.count(mapped.rule, 1, in: &part.tally.eventsPerRule)
                     let data = mapped.event.encoded()
                     let size = data.count + mapped.event.partitionKey.utf8.count
                     guard size <= maxRecordBytes else {
@@ -87,46 +171,36 @@ final class InputPump: Sendable {
                                 "rule": "\(mapped.rule)", "bytes": "\(size)", "max_record_bytes": "\(maxRecordBytes)"])
                         continue
                     }
-                    bytes += size
-                    outbound.append(
+                    part.tally.bytes += size
+                    part.outbound.append(
                         Outbound(
                             record: SinkRecord(partitionKey: mapped.event.partitionKey, data: data),
-                            orderKey: orderPerKey && mapped.explicitKey ? mapped.event.partitionKey : nil,
+                            ordered: orderPerKey && mapped.explicitKey,
                             tracker: tracker, ticket: 0, size: size, readySince: readAt, readAt: readAt))
                 }
             case .unmatched:
-                counters.unmatched.increment()
+                part.tally.unmatched += 1
             case .invalid(let reason):
-                counters.invalid.increment()
+                part.tally.invalid += 1
                 warnings.log(logger, level: .warning, key: "invalid", "line skipped",
                     ["input": "\(name)", "origin": "\(line.origin)", "offset": "\(line.offset)", "reason": "\(reason)"])
             case .mappingError(let rule, let message):
-                counters.mappingErrors.increment()
+                part.tally.mappingErrors += 1
                 warnings.log(logger, level: .warning, key: "mapping:\(rule)", "line matched but could not be mapped; skipped",
                     ["input": "\(name)", "origin": "\(line.origin)", "offset": "\(line.offset)", "rule": "\(rule)",
                         "reason": "\(message)"])
             }
         }
-        if let last = runCheckpoint { lastCheckpoints[last.key] = last }
-        for (rule, count) in eventsPerRule { metrics.events(rule: rule).increment(by: count) }
-        counters.lines.increment(by: lines.count)
-        counters.bytes.increment(by: lineBytes)
-        // Cancelled while waiting: the input is stopping; these lines are not registered,
-        // so nothing at or after them is committed and they are read again next time.
-        guard await flow.acquire(events: outbound.count, bytes: bytes) else { return }
-        let ticket = tracker.register(events: outbound.count, bytes: bytes, checkpoints: lastCheckpoints)
-        guard !outbound.isEmpty else { return }
-        for index in outbound.indices { outbound[index].ticket = ticket }
-        sender.submit(outbound)
+        return part
     }
 
-    /// Counts one event of `rule` (a rule set has a few dozen rules at most, and a rule's
-    /// name is the same string each time, so the comparison is cheap).
-    private static func count(_ rule: String, in counts: inout [(rule: String, count: Int)]) {
+    /// Counts `count` events of `rule` (a rule set has a few dozen rules at most, and a
+    /// rule's name is the same string each time, so the comparison is cheap).
+    private static func count(_ rule: String, _ count: Int, in counts: inout [(rule: String, count: Int)]) {
         if let index = counts.firstIndex(where: { $0.rule == rule }) {
-            counts[index].count += 1
+            counts[index].count += count
         } else {
-            counts.append((rule, 1))
+            counts.append((rule, count))
         }
     }
 

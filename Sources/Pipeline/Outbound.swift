@@ -4,8 +4,8 @@ import Sinks
 /// and group of the lines it came from, and the partition key it must keep in order.
 struct Outbound: Sendable {
     var record: SinkRecord
-    /// The explicit partition key, when events of this key must keep their order.
-    var orderKey: String?
+    /// Whether the record's (explicit) partition key must keep its order.
+    var ordered: Bool
     var tracker: AckTracker
     var ticket: UInt64
     /// Data plus partition key, as Kinesis counts a record's size.
@@ -18,4 +18,7 @@ struct Outbound: Sendable {
     var readySince: ContinuousClock.Instant
     /// When its line was read (for the read-to-request latency).
     var readAt: ContinuousClock.Instant
+
+    /// The partition key whose order this record keeps, if it keeps one.
+    var orderKey: String? { ordered ? record.partitionKey : nil }
 }
