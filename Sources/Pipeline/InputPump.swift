@@ -78,13 +78,12 @@ final class InputPump: Sendable {
                 return results.compactMap { $0 }
             }
         }
-        var outbound = mapped[0].outbound
         var total = MappedPart.Tally()
-        for index in mapped.indices {
-            if index > 0 { outbound.append(contentsOf: mapped[index].outbound) }
-            total.add(mapped[index].tally)
+        var events = 0
+        for part in mapped {
+            total.add(part.tally)
+            events += part.outbound.count
         }
-        mapped.removeAll()
         for (rule, count) in total.eventsPerRule { metrics.events(rule: rule).increment(by: count) }
         counters.lines.increment(by: lines.count)
         counters.bytes.increment(by: total.lineBytes)
@@ -93,11 +92,19 @@ final class InputPump: Sendable {
         if total.mappingErrors > 0 { counters.mappingErrors.increment(by: total.mappingErrors) }
         // Cancelled while waiting: the input is stopping; these lines are not registered,
         // so nothing at or after them is committed and they are read again next time.
-        guard await flow.acquire(events: outbound.count, bytes: total.bytes) else { return }
-        let ticket = tracker.register(events: outbound.count, bytes: total.bytes, checkpoints: Self.lastCheckpoints(of: lines))
-        guard !outbound.isEmpty else { return }
-        for index in outbound.indices { outbound[index].ticket = ticket }
-        sender.submit(outbound)
+        guard await flow.acquire(events: events, bytes: total.bytes) else { return }
+        let ticket = tracker.register(events: events, bytes: total.bytes, checkpoints: Self.lastCheckpoints(of: lines))
+        guard events > 0 else { return }
+        // Each part's records go to the sender as they are, in order: joining them would copy each.
+        var outbound: [[Outbound]] = []
+        outbound.reserveCapacity(mapped.count)
+        for index in mapped.indices where !mapped[index].outbound.isEmpty {
+            var records: [Outbound] = []
+            swap(&records, &mapped[index].outbound)
+            for record in records.indices { records[record].ticket = ticket }
+            outbound.append(records)
+        }
+        sender.submit(&outbound)
     }
 
     /// The last checkpoint of each source among `lines`. Lines of one source come in

@@ -79,11 +79,19 @@ actor Sender {
     /// queues them, under a lock, so the calling input goes back to reading at once
     /// instead of waiting its turn on the actor (the flow budget bounds what is queued);
     /// the actor takes them in, in order, as soon as it is free.
-    nonisolated func submit(_ items: [Outbound]) {
-        guard !items.isEmpty else { return }
+    ///
+    /// The arrays are moved out of `items` (left empty), so that the actor holds the only
+    /// reference to them and can move their records instead of copying them.
+    nonisolated func submit(_ items: inout [[Outbound]]) {
+        let count = items.reduce(0) { $0 + $1.count }
+        guard count > 0 else { return }
         let wake = intake.withLock { queue -> Bool in
-            queue.batches.append(items)
-            queue.records += items.count
+            for index in items.indices {
+                var moved: [Outbound] = []
+                swap(&moved, &items[index])
+                queue.batches.append(moved)
+            }
+            queue.records += count
             defer { queue.scheduled = true }
             return !queue.scheduled
         }
@@ -92,21 +100,28 @@ actor Sender {
 
     /// Takes in what `submit` queued and sends what is ready.
     private func absorb() {
-        let batches = intake.withLock { queue -> [[Outbound]] in
-            defer {
-                queue.batches.removeAll()
-                queue.records = 0
-                queue.scheduled = false
-            }
-            return queue.batches
+        var batches = intake.withLock { queue -> [[Outbound]] in
+            var taken: [[Outbound]] = []
+            swap(&taken, &queue.batches)
+            queue.records = 0
+            queue.scheduled = false
+            return taken
         }
-        for items in batches { accept(items) }
+        // Records are moved, not copied, from batch to queue (a copy costs a reference
+        // count change per key, data and tracker): popping from the end of a uniquely held
+        // array moves, so each array is reversed first.
+        batches.reverse()
+        while var items = batches.popLast() {
+            items.reverse()
+            accept(&items)
+        }
         schedule()
     }
 
-    private func accept(_ items: [Outbound]) {
-        for item in items {
-            pending += 1
+    /// Takes in every record of `items`, leaving it empty.
+    private func accept(_ items: inout [Outbound]) {
+        pending += items.count
+        while let item = items.popLast() {
             if let key = item.orderKey {
                 if busyKeys.contains(key) {
                     waiting[key, default: []].append(item)
@@ -139,9 +154,9 @@ actor Sender {
 
     // MARK: Scheduling
 
-    private func makeReady(_ item: Outbound) {
-        ready.append(item)
+    private func makeReady(_ item: consuming Outbound) {
         readyBytes += item.size
+        ready.append(item)
     }
 
     private func schedule() {
@@ -175,15 +190,19 @@ actor Sender {
     private func takeBatch() -> [Outbound] {
         var records: [Outbound] = []
         var bytes = 0
-        while let first = ready.first {
-            if !records.isEmpty && (first.alone || records.count >= batch.maxRecords || bytes + first.size > batch.maxBytes) {
+        records.reserveCapacity(min(ready.count, batch.maxRecords))
+        // Records are taken out (moved) and the one that does not fit is put back: looking
+        // at a queued record in place would copy it.
+        while records.count < batch.maxRecords, let item = ready.popFirst() {
+            if !records.isEmpty && (item.alone || bytes + item.size > batch.maxBytes) {
+                ready.prepend(item)
                 break
             }
-            ready.removeFirst()
-            readyBytes -= first.size
-            bytes += first.size
-            records.append(first)
-            if first.alone { break }
+            let alone = item.alone
+            readyBytes -= item.size
+            bytes += item.size
+            records.append(item)
+            if alone { break }
         }
         return records
     }
@@ -213,12 +232,15 @@ actor Sender {
 
     private func send(_ records: [Outbound]) async {
         let started = ContinuousClock.now
-        for record in records where record.attempts == 0 {
-            metrics.readToRequest.recordNanoseconds(nanoseconds(started - record.readAt))
+        for index in records.indices where records[index].attempts == 0 {
+            metrics.readToRequest.recordNanoseconds(nanoseconds(started - records[index].readAt))
         }
         let outcome: Result<[RecordResult], SinkError>
         do {
-            outcome = .success(try await sink.put(records.map(\.record)))
+            var batch: [SinkRecord] = []
+            batch.reserveCapacity(records.count)
+            for index in records.indices { batch.append(records[index].record) }
+            outcome = .success(try await sink.put(batch))
         } catch {
             outcome = .failure(error)
         }
@@ -239,12 +261,12 @@ actor Sender {
     }
 
     private func handle(_ records: [Outbound], _ results: [RecordResult]) {
-        var done: [Outbound] = []
+        var accepted = 0
         var throttled = false
-        for (item, result) in zip(records, results) {
-            switch result {
+        for index in records.indices {
+            switch results[index] {
             case .accepted:
-                done.append(item)
+                accepted += 1
             case .failed(let code, let message):
                 metrics.recordsFailed(code: code).increment()
                 // Per-record failures are throttling, passing faults, or the stream's
@@ -255,17 +277,20 @@ actor Sender {
                 if kind == .fatal { health.failed("\(code): \(message)") }
                 alarms.log(logger, level: kind == .fatal ? .error : .warning, key: code,
                     "records failed, retrying only those", ["code": "\(code)", "message": "\(message)"])
-                retry(item, code: code, fatal: kind == .fatal)
+                retry(records[index], code: code, fatal: kind == .fatal)
             }
         }
-        metrics.recordsPut.increment(by: done.count)
-        finish(done)
+        metrics.recordsPut.increment(by: accepted)
+        finish(records) { index in
+            if case .accepted = results[index] { return true }
+            return false
+        }
         if throttled {
             limit.throttled()
         } else {
             limit.succeeded()
         }
-        if !done.isEmpty { health.delivered() }
+        if accepted > 0 { health.delivered() }
         metrics.concurrencyLimit.record(limit.current)
     }
 
@@ -316,23 +341,31 @@ actor Sender {
         delayed.append((ContinuousClock.now + wait, item))
     }
 
-    /// Acknowledges records for good: advances their lines (whose budget is released when
-    /// their checkpoint is committed) and lets the next record of their key go.
-    private func finish(_ items: [Outbound]) {
-        guard !items.isEmpty else { return }
+    /// Acknowledges records for good (those of `items` that `isDone` picks, by index):
+    /// advances their lines (whose budget is released when their checkpoint is committed)
+    /// and lets the next record of their key go.
+    private func finish(_ items: [Outbound], where isDone: (Int) -> Bool = { _ in true }) {
+        var finished = 0
         var index = 0
         while index < items.count {
-            let group = items[index]
+            guard isDone(index) else {
+                index += 1
+                continue
+            }
+            let ticket = items[index].ticket
+            let tracker = items[index].tracker
             var count = 0
-            while index < items.count, items[index].ticket == group.ticket, items[index].tracker === group.tracker {
+            while index < items.count, isDone(index), items[index].ticket == ticket, items[index].tracker === tracker {
                 count += 1
                 index += 1
             }
-            group.tracker.complete(group.ticket, count: count)
+            tracker.complete(ticket, count: count)
+            finished += count
         }
-        pending -= items.count
-        for item in items {
-            guard let key = item.orderKey else { continue }
+        guard finished > 0 else { return }
+        pending -= finished
+        for index in items.indices where items[index].ordered && isDone(index) {
+            let key = items[index].record.partitionKey
             if var queue = waiting[key], let next = queue.popFirst() {
                 waiting[key] = queue.isEmpty ? nil : queue
                 var next = next
