@@ -144,12 +144,12 @@ struct Parser {
         var i = start + 1
         var escaped = false
         while i < b.count {
-            // Eight plain bytes at a time: none a quote, a backslash, a control or non-ASCII.
-            if i + 8 <= b.count, let base = b.baseAddress,
-                !ByteScan.hasSpecialByte(UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self), orNonASCII: true)
-            {
-                i += 8
-                continue
+            // Eight bytes at a time: on to the first that is a quote, a backslash, a control
+            // or non-ASCII.
+            if i + 8 <= b.count, let base = b.baseAddress {
+                let plain = ByteScan.firstSpecialByte(at: base + i, orNonASCII: true)
+                i += plain
+                if plain == 8 { continue }
             }
             let c = b[i]
             if c == UInt8(ascii: "\"") {

@@ -37,35 +37,75 @@ public struct LKEvent: Sendable, Equatable {
         self.partitionKey = key
     }
 
-    /// The event's JSON text, the bytes of one Kinesis record.
+    /// The event's JSON text, the bytes of one Kinesis record, in one allocation of its
+    /// exact size.
     public func encoded() -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(data.bytes.count + type.utf8.count + producerId.utf8.count + partitionKey.utf8.count + 160)
-        encode(into: &out)
-        return out
+        let length = encodedLength
+        return [UInt8](unsafeUninitializedCapacity: length) { buffer, count in
+            count = write(into: buffer, at: 0)
+        }
     }
 
     /// Appends the event's JSON text to `out`.
     public func encode(into out: inout [UInt8]) {
-        out.append(contentsOf: #"{"id":"#.utf8)
-        JSONWriter.appendString(id, to: &out)
-        out.append(contentsOf: #","type":"#.utf8)
-        JSONWriter.appendString(type, to: &out)
-        out.append(contentsOf: #","data":"#.utf8)
-        out.append(contentsOf: data.bytes)
-        out.append(contentsOf: #","timestamp":""#.utf8)
-        LKTimestamp.append(timestamp, to: &out)
-        out.append(contentsOf: #"","source":{"userId":"#.utf8)
-        if let userId {
-            JSONWriter.appendString(userId, to: &out)
-        } else {
-            out.append(contentsOf: "null".utf8)
+        let start = out.count
+        out.append(contentsOf: repeatElement(0, count: encodedLength))
+        out.withUnsafeMutableBufferPointer { _ = write(into: $0, at: start) }
+    }
+
+    private static let openId = Array(#"{"id":"#.utf8)
+    private static let typeKey = Array(#","type":"#.utf8)
+    private static let dataKey = Array(#","data":"#.utf8)
+    private static let timestampKey = Array(#","timestamp":""#.utf8)
+    private static let userIdKey = Array(#"","source":{"userId":"#.utf8)
+    private static let null = Array("null".utf8)
+    private static let producerIdKey = Array(#","producerId":"#.utf8)
+    private static let partitionKeyKey = Array(#","kinesisPartitionKey":"#.utf8)
+    private static let close = Array("}}".utf8)
+    /// The bytes of the text that are the same in every event.
+    private static let fixedLength =
+        openId.count + typeKey.count + dataKey.count + timestampKey.count + userIdKey.count + producerIdKey.count
+        + partitionKeyKey.count + close.count
+
+    /// How many bytes `encoded()` makes.
+    private var encodedLength: Int {
+        Self.fixedLength + JSONWriter.quotedLength(id) + JSONWriter.quotedLength(type) + data.bytes.count
+            + LKTimestamp.length(of: timestamp)
+            + (userId.map(JSONWriter.quotedLength) ?? Self.null.count) + JSONWriter.quotedLength(producerId)
+            + JSONWriter.quotedLength(partitionKey)
+    }
+
+    /// Writes the event's JSON text at `position` of `out`, which has room for
+    /// `encodedLength` bytes; returns the position after it.
+    private func write(into out: UnsafeMutableBufferPointer<UInt8>, at position: Int) -> Int {
+        var p = position
+        func put(_ bytes: [UInt8]) {
+            bytes.withUnsafeBufferPointer { source in
+                guard let from = source.baseAddress, let to = out.baseAddress else { return }
+                (to + p).update(from: from, count: source.count)
+            }
+            p += bytes.count
         }
-        out.append(contentsOf: #","producerId":"#.utf8)
-        JSONWriter.appendString(producerId, to: &out)
-        out.append(contentsOf: #","kinesisPartitionKey":"#.utf8)
-        JSONWriter.appendString(partitionKey, to: &out)
-        out.append(contentsOf: "}}".utf8)
+        put(Self.openId)
+        p = JSONWriter.writeString(id, into: out, at: p)
+        put(Self.typeKey)
+        p = JSONWriter.writeString(type, into: out, at: p)
+        put(Self.dataKey)
+        put(data.bytes)
+        put(Self.timestampKey)
+        p = LKTimestamp.write(timestamp, into: out, at: p)
+        put(Self.userIdKey)
+        if let userId {
+            p = JSONWriter.writeString(userId, into: out, at: p)
+        } else {
+            put(Self.null)
+        }
+        put(Self.producerIdKey)
+        p = JSONWriter.writeString(producerId, into: out, at: p)
+        put(Self.partitionKeyKey)
+        p = JSONWriter.writeString(partitionKey, into: out, at: p)
+        put(Self.close)
+        return p
     }
 
     /// Reads an event back from its JSON text (what a consumer sees), checking every rule

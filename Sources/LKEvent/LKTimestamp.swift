@@ -12,36 +12,100 @@ public enum LKTimestamp {
 
     /// Appends the canonical text of `date` (without quotes).
     public static func append(_ date: Date, to out: inout [UInt8]) {
-        // Round to the microsecond first so that a Double that is a hair below a whole
-        // millisecond (1451606400.123 stored as ...122.9999) is not written one ms early.
-        let micros = Int64((date.timeIntervalSince1970 * 1_000_000).rounded())
-        let millis = micros >= 0 ? micros / 1000 : (micros - 999) / 1000
-        var days = millis / 86_400_000
-        var msOfDay = millis % 86_400_000
-        if msOfDay < 0 {
-            msOfDay += 86_400_000
-            days -= 1
+        let parts = Parts(date)
+        let start = out.count
+        out.append(contentsOf: repeatElement(0, count: parts.length))
+        out.withUnsafeMutableBufferPointer { _ = write(parts, into: $0, at: start) }
+    }
+
+    /// How many bytes the canonical text of `date` has: 24, or 27 beyond the years 0-9999.
+    public static func length(of date: Date) -> Int {
+        let millis = Parts.millis(date)
+        return millis < Parts.firstMillisOfYear0 || millis >= Parts.firstMillisOfYear10000 ? 27 : 24
+    }
+
+    /// Writes the canonical text of `date` (without quotes) at `position` of `out`, which
+    /// has room for `length(of: date)` bytes; returns the position after it.
+    public static func write(_ date: Date, into out: UnsafeMutableBufferPointer<UInt8>, at position: Int) -> Int {
+        write(Parts(date), into: out, at: position)
+    }
+
+    /// A date's calendar fields in UTC.
+    private struct Parts {
+        var year: Int64
+        var month: Int
+        var day: Int
+        var msOfDay: Int
+
+        static let firstMillisOfYear0: Int64 = -62_167_219_200_000
+        static let firstMillisOfYear10000: Int64 = 253_402_300_800_000
+
+        /// Milliseconds since 1970, rounded down. The time is rounded to the microsecond
+        /// first so that a Double that is a hair below a whole millisecond
+        /// (1451606400.123 stored as ...122.9999) is not written one ms early.
+        static func millis(_ date: Date) -> Int64 {
+            let micros = Int64((date.timeIntervalSince1970 * 1_000_000).rounded())
+            return micros >= 0 ? micros / 1000 : (micros - 999) / 1000
         }
-        let (year, month, day) = civil(fromDays: days)
-        if year >= 0 && year <= 9999 {
-            digits(year, 4, &out)
+
+        init(_ date: Date) {
+            let millis = Self.millis(date)
+            var days = millis / 86_400_000
+            var msOfDay = millis % 86_400_000
+            if msOfDay < 0 {
+                msOfDay += 86_400_000
+                days -= 1
+            }
+            let (year, month, day) = civil(fromDays: days)
+            self.year = year
+            self.month = Int(month)
+            self.day = Int(day)
+            self.msOfDay = Int(msOfDay)
+        }
+
+        /// Years beyond 0-9999 are written with a sign and six digits, as JavaScript does.
+        var extendedYear: Bool { year < 0 || year > 9999 }
+        var length: Int { extendedYear ? 27 : 24 }
+    }
+
+    private static func write(_ parts: Parts, into out: UnsafeMutableBufferPointer<UInt8>, at position: Int) -> Int {
+        var p = position
+        // Every division here is by a constant, which compiles to a multiplication.
+        func two(_ value: Int) {
+            out[p] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: value / 10)
+            out[p + 1] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: value % 10)
+            p += 2
+        }
+        func byte(_ c: UInt8) {
+            out[p] = c
+            p += 1
+        }
+        if parts.extendedYear {
+            byte(parts.year < 0 ? UInt8(ascii: "-") : UInt8(ascii: "+"))
+            let year = Int(abs(parts.year))
+            two(year / 10_000)
+            two(year / 100 % 100)
+            two(year % 100)
         } else {
-            out.append(year < 0 ? UInt8(ascii: "-") : UInt8(ascii: "+"))
-            digits(abs(year), 6, &out)
+            two(Int(parts.year) / 100)
+            two(Int(parts.year) % 100)
         }
-        out.append(UInt8(ascii: "-"))
-        digits(month, 2, &out)
-        out.append(UInt8(ascii: "-"))
-        digits(day, 2, &out)
-        out.append(UInt8(ascii: "T"))
-        digits(msOfDay / 3_600_000, 2, &out)
-        out.append(UInt8(ascii: ":"))
-        digits(msOfDay / 60_000 % 60, 2, &out)
-        out.append(UInt8(ascii: ":"))
-        digits(msOfDay / 1000 % 60, 2, &out)
-        out.append(UInt8(ascii: "."))
-        digits(msOfDay % 1000, 3, &out)
-        out.append(UInt8(ascii: "Z"))
+        let seconds = parts.msOfDay / 1000
+        byte(UInt8(ascii: "-"))
+        two(parts.month)
+        byte(UInt8(ascii: "-"))
+        two(parts.day)
+        byte(UInt8(ascii: "T"))
+        two(seconds / 3600)
+        byte(UInt8(ascii: ":"))
+        two(seconds / 60 % 60)
+        byte(UInt8(ascii: ":"))
+        two(seconds % 60)
+        byte(UInt8(ascii: "."))
+        byte(UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: parts.msOfDay % 1000 / 100))
+        two(parts.msOfDay % 100)
+        byte(UInt8(ascii: "Z"))
+        return p
     }
 
     /// Reads the canonical form only (`YYYY-MM-DDTHH:MM:SS.mmmZ`).
@@ -54,7 +118,13 @@ public enum LKTimestamp {
     /// by `Z`, `±HH:MM`, `±HHMM` or `±HH`. A time without a zone is refused (it would be
     /// ambiguous). Fractions beyond milliseconds are truncated.
     public static func parse(_ text: String) -> Date? {
-        var scanner = Scanner(Array(text.utf8))
+        var text = text
+        return text.withUTF8 { parse(utf8: $0) }
+    }
+
+    /// Reads an ISO-8601 / RFC 3339 date-time from its UTF-8 bytes, as `parse(_:)`.
+    public static func parse(utf8: UnsafeBufferPointer<UInt8>) -> Date? {
+        var scanner = Scanner(utf8)
         guard let year = scanner.number(4), scanner.take(UInt8(ascii: "-")),
             let month = scanner.number(2), scanner.take(UInt8(ascii: "-")),
             let day = scanner.number(2), scanner.take(UInt8(ascii: "T")) || scanner.take(UInt8(ascii: "t"))
@@ -102,17 +172,6 @@ public enum LKTimestamp {
         return Date(timeIntervalSince1970: Double(seconds * 1000 + millis) / 1000)
     }
 
-    private static func digits(_ value: Int64, _ width: Int, _ out: inout [UInt8]) {
-        var divisor: Int64 = 1
-        for _ in 1..<width { divisor *= 10 }
-        var v = value
-        while divisor > 0 {
-            out.append(UInt8(ascii: "0") + UInt8(v / divisor % 10))
-            v %= divisor
-            divisor /= 10
-        }
-    }
-
     /// Days since 1970-01-01 to (year, month, day) in the proleptic Gregorian calendar.
     private static func civil(fromDays z0: Int64) -> (Int64, Int64, Int64) {
         let z = z0 + 719_468
@@ -146,10 +205,10 @@ public enum LKTimestamp {
 
     /// A cursor over the bytes of a date-time text.
     private struct Scanner {
-        let bytes: [UInt8]
+        let bytes: UnsafeBufferPointer<UInt8>
         var position = 0
 
-        init(_ bytes: [UInt8]) { self.bytes = bytes }
+        init(_ bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
 
         var atEnd: Bool { position == bytes.count }
 

@@ -19,7 +19,8 @@ public enum UUIDv4 {
             func put(_ value: UInt64, nibbles: Int) {
                 var shift = (nibbles - 1) * 4
                 for _ in 0..<nibbles {
-                    buffer[position] = hex[Int((value >> UInt64(shift)) & 0xF)]
+                    let nibble = UInt8(truncatingIfNeeded: value >> UInt64(shift)) & 0xF
+                    buffer[position] = nibble < 10 ? UInt8(ascii: "0") &+ nibble : UInt8(ascii: "a") &- 10 &+ nibble
                     position += 1
                     shift -= 4
                 }

@@ -28,6 +28,8 @@ final class RuleHolder: Sendable {
 final class InputPump: Sendable {
     let name: String
     let tracker = AckTracker()
+    /// The tracker's number with the sender.
+    private let source: Int
     private let rules: RuleHolder
     private let sender: Sender
     private let flow: FlowControl
@@ -45,6 +47,7 @@ final class InputPump: Sendable {
         self.name = name
         self.rules = rules
         self.sender = sender
+        self.source = sender.register(tracker)
         self.flow = flow
         self.orderPerKey = sink.ordering == .perKey
         self.maxRecordBytes = sink.maxRecordBytes
@@ -183,7 +186,7 @@ final class InputPump: Sendable {
                         Outbound(
                             record: SinkRecord(partitionKey: mapped.event.partitionKey, data: data),
                             ordered: orderPerKey && mapped.explicitKey,
-                            tracker: tracker, ticket: 0, size: size, readySince: readAt, readAt: readAt))
+                            source: source, ticket: 0, size: size, readySince: readAt, readAt: readAt))
                 }
             case .unmatched:
                 part.tally.unmatched += 1

@@ -1,12 +1,14 @@
 import Sinks
 
 /// One event on its way to the sink, with what is needed to acknowledge it: the tracker
-/// and group of the lines it came from, and the partition key it must keep in order.
+/// and group of the lines it came from, and whether its partition key must keep order.
+/// Only the record's key and data are reference counted, so moving records along is cheap.
 struct Outbound: Sendable {
     var record: SinkRecord
     /// Whether the record's (explicit) partition key must keep its order.
     var ordered: Bool
-    var tracker: AckTracker
+    /// The tracker of the lines it came from, as registered with the sender.
+    var source: Int
     var ticket: UInt64
     /// Data plus partition key, as Kinesis counts a record's size.
     var size: Int
@@ -18,6 +20,11 @@ struct Outbound: Sendable {
     var readySince: ContinuousClock.Instant
     /// When its line was read (for the read-to-request latency).
     var readAt: ContinuousClock.Instant
+
+    /// What an element moved out of an array is replaced with: nothing to release.
+    static let placeholder = Outbound(
+        record: SinkRecord(partitionKey: "", data: []), ordered: false, source: 0, ticket: 0, size: 0,
+        readySince: .now, readAt: .now)
 
     /// The partition key whose order this record keeps, if it keeps one.
     var orderKey: String? { ordered ? record.partitionKey : nil }

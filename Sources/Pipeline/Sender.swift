@@ -41,6 +41,8 @@ actor Sender {
     private var draining = false
     private var timer: (deadline: ContinuousClock.Instant, task: Task<Void, Never>)?
     private var idleWaiters: [CheckedContinuation<Void, Never>] = []
+    /// The trackers records are acknowledged to, by their `source` number.
+    private let trackers = Mutex<[AckTracker]>([])
     /// Records handed over by `submit` and not yet taken in by the actor, in order.
     private let intake = Mutex(Intake())
 
@@ -75,6 +77,14 @@ actor Sender {
         metrics.concurrencyLimit.record(limit.current)
     }
 
+    /// Registers the tracker of an input's lines; records carry the number returned.
+    nonisolated func register(_ tracker: AckTracker) -> Int {
+        trackers.withLock { list in
+            list.append(tracker)
+            return list.count - 1
+        }
+    }
+
     /// Takes records to send; each is finished (and acknowledged) exactly once. It only
     /// queues them, under a lock, so the calling input goes back to reading at once
     /// instead of waiting its turn on the actor (the flow budget bounds what is queued);
@@ -107,29 +117,25 @@ actor Sender {
             queue.scheduled = false
             return taken
         }
-        // Records are moved, not copied, from batch to queue (a copy costs a reference
-        // count change per key, data and tracker): popping from the end of a uniquely held
-        // array moves, so each array is reversed first.
-        batches.reverse()
-        while var items = batches.popLast() {
-            items.reverse()
-            accept(&items)
-        }
+        for index in batches.indices { accept(&batches[index]) }
         schedule()
     }
 
-    /// Takes in every record of `items`, leaving it empty.
+    /// Takes in every record of `items`, moving each out (a copy would cost a reference
+    /// count change on its key and data, and one more to drop the array).
     private func accept(_ items: inout [Outbound]) {
         pending += items.count
-        while let item = items.popLast() {
+        for index in items.indices {
+            var item = Outbound.placeholder
+            swap(&item, &items[index])
             if let key = item.orderKey {
                 if busyKeys.contains(key) {
-                    waiting[key, default: []].append(item)
+                    waiting[key, default: []].append(consume item)
                     continue
                 }
                 busyKeys.insert(key)
             }
-            makeReady(item)
+            makeReady(consume item)
         }
     }
 
@@ -156,7 +162,7 @@ actor Sender {
 
     private func makeReady(_ item: consuming Outbound) {
         readyBytes += item.size
-        ready.append(item)
+        ready.append(consume item)
     }
 
     private func schedule() {
@@ -201,7 +207,7 @@ actor Sender {
             let alone = item.alone
             readyBytes -= item.size
             bytes += item.size
-            records.append(item)
+            records.append(consume item)
             if alone { break }
         }
         return records
@@ -353,13 +359,13 @@ actor Sender {
                 continue
             }
             let ticket = items[index].ticket
-            let tracker = items[index].tracker
+            let source = items[index].source
             var count = 0
-            while index < items.count, isDone(index), items[index].ticket == ticket, items[index].tracker === tracker {
+            while index < items.count, isDone(index), items[index].ticket == ticket, items[index].source == source {
                 count += 1
                 index += 1
             }
-            tracker.complete(ticket, count: count)
+            trackers.withLock { $0[source] }.complete(ticket, count: count)
             finished += count
         }
         guard finished > 0 else { return }

@@ -27,12 +27,15 @@ public final class RuleSet: Sendable {
         let rules: [CompiledRule]
         /// For each rule, its pattern's top-level object in `program`, or -1 (matches all).
         let roots: [Int32]
+        /// Which rules a line may match, by the field most of them require.
+        let index: RuleIndex?
         let isJournald: Bool
         let parseMessage: Bool
 
-        init(_ rules: [CompiledRule], isJournald: Bool, parseMessage: Bool) {
+        init(_ rules: [CompiledRule], program: PatternProgram, isJournald: Bool, parseMessage: Bool) {
             self.rules = rules
             self.roots = rules.map(\.patternRoot)
+            self.index = RuleIndex(roots: roots, program: program.storage)
             self.isJournald = isJournald
             self.parseMessage = parseMessage
         }
@@ -53,11 +56,12 @@ public final class RuleSet: Sendable {
             var parseMessage = false
             if case .journald(let journald) = input.kind { parseMessage = journald.parseMessageJSON }
             byInput[input.name] = InputRules(
-                compiled.filter { $0.inputs.isEmpty || $0.inputs.contains(input.name) },
+                compiled.filter { $0.inputs.isEmpty || $0.inputs.contains(input.name) }, program: program,
                 isJournald: input.isJournald, parseMessage: parseMessage)
         }
         self.byInput = byInput
-        self.unrestricted = InputRules(compiled.filter { $0.inputs.isEmpty }, isJournald: false, parseMessage: false)
+        self.unrestricted = InputRules(
+            compiled.filter { $0.inputs.isEmpty }, program: program, isJournald: false, parseMessage: false)
         self.producerId = configuration.producerId
     }
 
@@ -96,7 +100,10 @@ public final class RuleSet: Sendable {
         producerId: String
     ) -> MapResult {
         var events: [MappedEvent] = []
-        for (i, root) in inputRules.roots.enumerated() where root < 0 || matcher.matches(root: root) {
+        let row = inputRules.index?.row(for: matcher)
+        for (i, root) in inputRules.roots.enumerated() {
+            if let row, let index = inputRules.index, !index.allows(row: row, rule: i) { continue }
+            guard root < 0 || matcher.matches(root: root) else { continue }
             let rule = inputRules.rules[i]
             switch rule.makeEvent(matcher.doc, wholeLine: wholeLine, defaultTime: defaultTime, producerId: producerId) {
             case .success(let event): events.append(event)

@@ -23,6 +23,15 @@ struct RulesBench: ParsableCommand {
     @Option(help: "Runs; the best is reported.")
     var runs: Int = 3
 
+    @Option(help: "A configuration whose rules to measure instead of the built-in 20 (e.g. one with bench/rules.yaml).")
+    var config: String?
+
+    @Option(help: "With --config: the input the lines are taken to come from.")
+    var input: String = "app"
+
+    @Option(help: "NDJSON lines to use instead of generated ones (the first --distinct lines, cycled through).")
+    var file: String?
+
     static let configYAML = """
         producer_id: bench@host
         sink: { type: stdout }
@@ -56,10 +65,18 @@ struct RulesBench: ParsableCommand {
         """
 
     mutating func run() throws {
-        let configuration = try ConfigLoader.load(yaml: Self.configYAML, file: "bench.yaml")
+        let configuration = try config.map { path throws(ConfigError) in try ConfigLoader.load(path: path) }
+            ?? ConfigLoader.load(yaml: Self.configYAML, file: "bench.yaml")
         let rules = try RuleSet(configuration: configuration)
-        var generator = RulesBenchRandom(seed: 42)
-        let samples = (0..<distinct).map { _ in Self.line(&generator) }
+        let input = config == nil ? "app" : self.input
+        var samples: [[UInt8]]
+        if let file {
+            samples = try Self.lines(of: file, count: distinct)
+        } else {
+            var generator = RulesBenchRandom(seed: 42)
+            samples = (0..<distinct).map { _ in Self.line(&generator) }
+        }
+        guard !samples.isEmpty else { throw ValidationError("\(file ?? "") has no lines") }
         let averageBytes = samples.reduce(0) { $0 + $1.count } / samples.count
         let readTime = Date()
 
@@ -76,7 +93,7 @@ struct RulesBench: ParsableCommand {
             let start = clock.now
             let cpuStart = Self.threadCPUSeconds()
             for i in 0..<lines {
-                if case .events(let mapped) = rules.map(line: samples[i % samples.count], input: "app", readTime: readTime) {
+                if case .events(let mapped) = rules.map(line: samples[i % samples.count], input: input, readTime: readTime) {
                     for m in mapped {
                         m.event.encode(into: &out)
                         events += 1
@@ -113,6 +130,19 @@ struct RulesBench: ParsableCommand {
                 + "(\(String(format: "%.3f", bestCPU)) s), \(Int(Double(lines) / best)) lines/s wall clock "
                 + "(\(String(format: "%.3f", best)) s); parsing alone \(Int(Double(lines) / parseCPU)) lines/s; "
                 + "best of \(runs)")
+    }
+
+    /// The first `count` non-empty lines of the file at `path`.
+    static func lines(of path: String, count: Int) throws -> [[UInt8]] {
+        let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        var lines: [[UInt8]] = []
+        var start = 0
+        while lines.count < count, start < bytes.count {
+            let end = bytes[start...].firstIndex(of: UInt8(ascii: "\n")) ?? bytes.count
+            if end > start { lines.append(Array(bytes[start..<end])) }
+            start = end + 1
+        }
+        return lines
     }
 
     /// CPU time used by the calling thread (the benchmark runs on one thread).
