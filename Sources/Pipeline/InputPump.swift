@@ -165,27 +165,29 @@ final class InputPump: Sendable {
     ) -> MappedPart {
         var part = MappedPart()
         part.outbound.reserveCapacity(lines.count)
-        for line in lines {
-            part.tally.lineBytes += line.bytes.count
-            switch ruleSet.map(line: line.bytes, input: name, readTime: readTime) {
+        // Lines and events are read in place, by index: a copy of either costs a reference
+        // count change per string and array they hold.
+        for index in lines.indices {
+            part.tally.lineBytes += lines[index].bytes.count
+            switch ruleSet.map(line: lines[index].bytes, input: name, readTime: readTime) {
             case .events(let events):
-                for mapped in events {
-                    Self.count(mapped.rule, 1, in: &part.tally.eventsPerRule)
-                    let data = mapped.event.encoded()
-                    let size = data.count + mapped.event.partitionKey.utf8.count
+                for k in events.indices {
+                    Self.count(events[k].rule, 1, in: &part.tally.eventsPerRule)
+                    let data = events[k].event.encoded()
+                    let size = data.count + events[k].event.partitionKey.utf8.count
                     guard size <= maxRecordBytes else {
                         metrics.recordsRejected(reason: "too_large").increment()
                         warnings.log(logger, level: .error, key: "too_large",
                             "event too large for the sink; dropped and counted",
-                            ["input": "\(name)", "origin": "\(line.origin)", "offset": "\(line.offset)",
-                                "rule": "\(mapped.rule)", "bytes": "\(size)", "max_record_bytes": "\(maxRecordBytes)"])
+                            ["input": "\(name)", "origin": "\(lines[index].origin)", "offset": "\(lines[index].offset)",
+                                "rule": "\(events[k].rule)", "bytes": "\(size)", "max_record_bytes": "\(maxRecordBytes)"])
                         continue
                     }
                     part.tally.bytes += size
                     part.outbound.append(
                         Outbound(
-                            record: SinkRecord(partitionKey: mapped.event.partitionKey, data: data),
-                            ordered: orderPerKey && mapped.explicitKey,
+                            record: SinkRecord(partitionKey: events[k].event.partitionKey, data: data),
+                            ordered: orderPerKey && events[k].explicitKey,
                             source: source, ticket: 0, size: size, readySince: readAt, readAt: readAt))
                 }
             case .unmatched:
@@ -193,12 +195,13 @@ final class InputPump: Sendable {
             case .invalid(let reason):
                 part.tally.invalid += 1
                 warnings.log(logger, level: .warning, key: "invalid", "line skipped",
-                    ["input": "\(name)", "origin": "\(line.origin)", "offset": "\(line.offset)", "reason": "\(reason)"])
+                    ["input": "\(name)", "origin": "\(lines[index].origin)", "offset": "\(lines[index].offset)",
+                        "reason": "\(reason)"])
             case .mappingError(let rule, let message):
                 part.tally.mappingErrors += 1
                 warnings.log(logger, level: .warning, key: "mapping:\(rule)", "line matched but could not be mapped; skipped",
-                    ["input": "\(name)", "origin": "\(line.origin)", "offset": "\(line.offset)", "rule": "\(rule)",
-                        "reason": "\(message)"])
+                    ["input": "\(name)", "origin": "\(lines[index].origin)", "offset": "\(lines[index].offset)",
+                        "rule": "\(rule)", "reason": "\(message)"])
             }
         }
         return part

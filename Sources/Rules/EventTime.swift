@@ -8,15 +8,21 @@ import LKEvent
 /// (journald's `__REALTIME_TIMESTAMP`), else nanoseconds.
 enum EventTime {
     static func parse(_ text: String) -> Date? {
+        var text = text
+        return text.withUTF8 { parse(utf8: $0) }
+    }
+
+    /// Reads an event time from the UTF-8 bytes of a text, as `parse(_:)`.
+    static func parse(utf8 text: UnsafeBufferPointer<UInt8>) -> Date? {
         if let epoch = epochNumber(text) { return fromEpoch(epoch) }
-        return LKTimestamp.parse(text)
+        return LKTimestamp.parse(utf8: text)
     }
 
     /// The value of a plain decimal number (`1700000000`, `1700000000.25`, `-5`).
-    private static func epochNumber(_ text: String) -> Double? {
+    private static func epochNumber(_ text: UnsafeBufferPointer<UInt8>) -> Double? {
         var digits = 0
         var points = 0
-        for (i, c) in text.utf8.enumerated() {
+        for (i, c) in text.enumerated() {
             switch c {
             case UInt8(ascii: "0")...UInt8(ascii: "9"): digits += 1
             case UInt8(ascii: "."): points += 1
@@ -25,7 +31,7 @@ enum EventTime {
             }
         }
         guard digits > 0, points <= 1 else { return nil }
-        return Double(text)
+        return Double(String(decoding: text, as: UTF8.self))
     }
 
     static func fromEpoch(_ value: Double) -> Date? {

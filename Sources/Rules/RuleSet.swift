@@ -23,7 +23,9 @@ public final class RuleSet: Sendable {
     private let unrestricted: InputRules
     let producerId: String
 
-    struct InputRules: Sendable {
+    /// The rules of one input, with what matching them needs. A class: it is looked up
+    /// and passed along for every line, and one reference is cheaper to pass than its arrays.
+    final class InputRules: Sendable {
         let rules: [CompiledRule]
         /// For each rule, its pattern's top-level object in `program`, or -1 (matches all).
         let roots: [Int32]
@@ -264,12 +266,10 @@ final class CompiledRule: Sendable {
 
         var time = defaultTime
         if let timestamp {
-            switch timestamp.render(view) {
-            case .text(let t):
-                guard let parsed = EventTime.parse(t) else {
-                    return .failure(MappingFailure("timestamp: '\(t)' is not an ISO-8601 time with a zone or an epoch number"))
-                }
-                time = parsed
+            switch Self.renderTime(timestamp, view) {
+            case .time(let parsed): time = parsed
+            case .notATime(let t):
+                return .failure(MappingFailure("timestamp: '\(t)' is not an ISO-8601 time with a zone or an epoch number"))
             case .nothing: break
             case .problem(let why): return .failure(MappingFailure("timestamp: \(why)"))
             }
@@ -292,6 +292,39 @@ final class CompiledRule: Sendable {
         }
     }
 
+}
+
+extension CompiledRule {
+    /// What a `timestamp` template gave.
+    enum RenderedTime {
+        case time(Date)
+        case notATime(String)
+        case nothing
+        case problem(String)
+    }
+
+    /// Renders a `timestamp` template and reads the time. A template that is one lone
+    /// path (`${ts}`, the usual case) is read from the line's bytes, without making a
+    /// string of them first.
+    static func renderTime(_ template: StringTemplate, _ view: JSONView) -> RenderedTime {
+        if template.pieces.count == 1, case .path(let path) = template.pieces[0], let node = path.resolve(in: view) {
+            let parsed: Date??
+            switch view.kind(at: node) {
+            case .string: parsed = view.withStringBytes(at: node) { EventTime.parse(utf8: $0) }
+            case .number: parsed = .some(EventTime.parse(utf8: view.raw(at: node)))
+            default: parsed = nil
+            }
+            if let parsed {
+                if let time = parsed { return .time(time) }
+                return .notATime(view.string(at: node) ?? String(decoding: view.raw(at: node), as: UTF8.self))
+            }
+        }
+        switch template.render(view) {
+        case .text(let t): return EventTime.parse(t).map { .time($0) } ?? .notATime(t)
+        case .nothing: return .nothing
+        case .problem(let why): return .problem(why)
+        }
+    }
 }
 
 /// Why a matched line could not become an event.
