@@ -1,3 +1,5 @@
+import JSON
+
 /// Writes the JSON bodies of PutRecord and PutRecords directly into bytes: record data is
 /// base64-encoded in place, with no intermediate `Data`, `String` or `Encodable` tree, since
 /// a 5 MiB request is encoded for every batch the agent sends.
@@ -36,7 +38,7 @@ enum PutRecordsBody {
 
     private static func appendStreamField(_ stream: String, to out: inout [UInt8]) {
         out.append(contentsOf: (stream.hasPrefix("arn:") ? #"{"StreamARN":"# : #"{"StreamName":"#).utf8)
-        appendJSONString(stream, to: &out)
+        JSONWriter.appendString(stream, to: &out)
     }
 
     /// `{"Data":"...","PartitionKey":"..."` (the closing brace is the caller's).
@@ -44,89 +46,54 @@ enum PutRecordsBody {
         out.append(contentsOf: (opening ? #"{"Data":""# : #""Data":""#).utf8)
         Base64.append(record.data, to: &out)
         out.append(contentsOf: #"","PartitionKey":"#.utf8)
-        appendJSONString(record.partitionKey, to: &out)
+        JSONWriter.appendString(record.partitionKey, to: &out)
         if let hashKey = record.explicitHashKey {
             out.append(contentsOf: #","ExplicitHashKey":"#.utf8)
-            appendJSONString(hashKey, to: &out)
+            JSONWriter.appendString(hashKey, to: &out)
         }
-    }
-
-    /// A JSON string literal: quotes, backslashes and control characters escaped, other
-    /// characters as UTF-8 (copied whole when nothing needs escaping, as for most keys).
-    static func appendJSONString(_ text: String, to out: inout [UInt8]) {
-        let utf8 = text.utf8
-        if !utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
-            out.append(UInt8(ascii: "\""))
-            out.append(contentsOf: utf8)
-            out.append(UInt8(ascii: "\""))
-            return
-        }
-        let hex = Array("0123456789abcdef".utf8)
-        out.append(UInt8(ascii: "\""))
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
-            case UInt8(ascii: "\\"): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
-            case 0x0A: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
-            case 0x0D: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
-            case 0x09: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
-            case 0x00..<0x20:
-                out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0")])
-                out.append(hex[Int(byte >> 4)])
-                out.append(hex[Int(byte & 0x0F)])
-            default: out.append(byte)
-            }
-        }
-        out.append(UInt8(ascii: "\""))
     }
 }
 
 /// Standard base64 (RFC 4648, with padding), appended to a byte buffer.
 enum Base64 {
     private static let alphabet: [UInt8] = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+    /// The two characters of every 12-bit value, first character in the low byte: three
+    /// input bytes take two lookups and one four-byte store.
+    private static let pairs: [UInt16] = (0..<4096).map { UInt16(alphabet[$0 >> 6]) | UInt16(alphabet[$0 & 0x3F]) << 8 }
 
     /// The length of the base64 text of `count` bytes.
     static func encodedCount(_ count: Int) -> Int { (count + 2) / 3 * 4 }
 
-    /// Grows `out` by the encoded length once and writes the text in place (appending byte
-    /// by byte checked the array's uniqueness and capacity for every output byte: a tenth
-    /// of the agent's CPU time).
+    /// Grows `out` by the encoded length once and writes the text in place.
     static func append(_ input: [UInt8], to out: inout [UInt8]) {
         let start = out.count
         let length = encodedCount(input.count)
         guard length > 0 else { return }
         out.append(contentsOf: repeatElement(0, count: length))
         input.withUnsafeBufferPointer { bytes in
-            alphabet.withUnsafeBufferPointer { table in
+            pairs.withUnsafeBufferPointer { table in
                 out.withUnsafeMutableBufferPointer { buffer in
-                    guard let base = buffer.baseAddress, let source = bytes.baseAddress, let digits = table.baseAddress
+                    guard let base = buffer.baseAddress, let source = bytes.baseAddress, let pair = table.baseAddress
                     else { return }
-                    var target = base + start
+                    var target = UnsafeMutableRawPointer(base + start)
                     var index = 0
                     let whole = bytes.count / 3 * 3
                     while index < whole {
-                        let value = UInt32(source[index]) << 16 | UInt32(source[index + 1]) << 8 | UInt32(source[index + 2])
-                        target[0] = digits[Int(value >> 18 & 0x3F)]
-                        target[1] = digits[Int(value >> 12 & 0x3F)]
-                        target[2] = digits[Int(value >> 6 & 0x3F)]
-                        target[3] = digits[Int(value & 0x3F)]
+                        let value = Int(source[index]) << 16 | Int(source[index + 1]) << 8 | Int(source[index + 2])
+                        let four = UInt32(pair[value >> 12]) | UInt32(pair[value & 0xFFF]) << 16
+                        target.storeBytes(of: four.littleEndian, as: UInt32.self)
                         target += 4
                         index += 3
                     }
                     let rest = bytes.count - whole
-                    if rest == 1 {
-                        let value = UInt32(source[index]) << 16
-                        target[0] = digits[Int(value >> 18 & 0x3F)]
-                        target[1] = digits[Int(value >> 12 & 0x3F)]
-                        target[2] = UInt8(ascii: "=")
-                        target[3] = UInt8(ascii: "=")
-                    } else if rest == 2 {
-                        let value = UInt32(source[index]) << 16 | UInt32(source[index + 1]) << 8
-                        target[0] = digits[Int(value >> 18 & 0x3F)]
-                        target[1] = digits[Int(value >> 12 & 0x3F)]
-                        target[2] = digits[Int(value >> 6 & 0x3F)]
-                        target[3] = UInt8(ascii: "=")
-                    }
+                    guard rest > 0 else { return }
+                    let value = Int(source[index]) << 16 | (rest == 2 ? Int(source[index + 1]) << 8 : 0)
+                    let first = pair[value >> 12]
+                    target.storeBytes(of: UInt8(truncatingIfNeeded: first), as: UInt8.self)
+                    (target + 1).storeBytes(of: UInt8(truncatingIfNeeded: first >> 8), as: UInt8.self)
+                    let third = rest == 2 ? alphabet[value >> 6 & 0x3F] : UInt8(ascii: "=")
+                    (target + 2).storeBytes(of: third, as: UInt8.self)
+                    (target + 3).storeBytes(of: UInt8(ascii: "="), as: UInt8.self)
                 }
             }
         }

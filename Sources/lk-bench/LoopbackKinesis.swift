@@ -239,9 +239,9 @@ final class LoopbackEndpoint: Sendable {
     private func reject(_ status: HTTPResponseStatus, _ code: String, _ message: String) -> Reply {
         state.withLock { $0.rejectedRequests += 1 }
         var out = Array(#"{"__type":"#.utf8)
-        Self.appendJSONString(code, to: &out)
+        JSONWriter.appendString(code, to: &out)
         out += Array(#","message":"#.utf8)
-        Self.appendJSONString(message, to: &out)
+        JSONWriter.appendString(message, to: &out)
         out.append(UInt8(ascii: "}"))
         return .answer(status: status, contentType: Self.contentType, body: out)
     }
@@ -335,10 +335,13 @@ final class LoopbackEndpoint: Sendable {
         guard view.kind(at: index) == .object else {
             return .failure(RequestFailure(code: "SerializationException", message: "\(at) is not an object"))
         }
-        guard let keyIndex = member(view, index, "PartitionKey"), let key = view.string(at: keyIndex) else {
+        // The key's length in bytes and in characters (code points: bytes that do not
+        // continue a UTF-8 sequence), read from the body without making a string.
+        guard let keyIndex = member(view, index, "PartitionKey"),
+            let (keyBytes, keyLength) = view.withStringBytes(at: keyIndex, { ($0.count, $0.count { $0 & 0xC0 != 0x80 }) })
+        else {
             return .failure(RequestFailure(code: "ValidationException", message: "\(at): PartitionKey (a string) is required"))
         }
-        let keyLength = key.unicodeScalars.count
         guard (1...maxPartitionKeyLength).contains(keyLength) else {
             return .failure(
                 RequestFailure(
@@ -356,7 +359,7 @@ final class LoopbackEndpoint: Sendable {
         guard let decoded, let length = decoded.length else {
             return .failure(RequestFailure(code: "SerializationException", message: "\(at): Data is not valid base64"))
         }
-        let size = length + key.utf8.count
+        let size = length + keyBytes
         guard size <= maxRecordBytes else {
             return .failure(
                 RequestFailure(
@@ -448,7 +451,7 @@ final class LoopbackEndpoint: Sendable {
         let success = Array(#"","ShardId":"\#(shardId)"}"#.utf8)
         let throttled = failed > 0 ? Array(#"{"ErrorCode":"ProvisionedThroughputExceededException","ErrorMessage":"#.utf8) : []
         var message: [UInt8] = []
-        if failed > 0 { appendJSONString(throttleMessage(stream), to: &message) }
+        if failed > 0 { JSONWriter.appendString(throttleMessage(stream), to: &message) }
         for (index, outcome) in outcomes.enumerated() {
             if index > 0 { out.append(UInt8(ascii: ",")) }
             switch outcome {
@@ -482,22 +485,6 @@ final class LoopbackEndpoint: Sendable {
             position -= 1
         }
         out += digits
-    }
-
-    static func appendJSONString(_ text: String, to out: inout [UInt8]) {
-        out.append(UInt8(ascii: "\""))
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""), UInt8(ascii: "\\"):
-                out.append(UInt8(ascii: "\\"))
-                out.append(byte)
-            case 0..<0x20:
-                out += Array(String(format: "\\u%04x", byte).utf8)
-            default:
-                out.append(byte)
-            }
-        }
-        out.append(UInt8(ascii: "\""))
     }
 
     // MARK: Reports
