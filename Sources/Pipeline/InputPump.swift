@@ -1,4 +1,5 @@
 import Checkpoints
+import DequeModule
 import Config
 import Foundation
 import Logging
@@ -71,21 +72,24 @@ final class InputPump: Sendable {
         if parts.count == 1 {
             mapped = [map(lines[...], ruleSet, readTime: readTime, readAt: readAt)]
         } else {
-            mapped = await withTaskGroup(of: (Int, MappedPart).self) { group -> [MappedPart] in
+            // Each part is handed over through `results`, not as its task's value: a task
+            // may keep its value until it is freed, and a second reference to a part's
+            // records would make the sender copy them instead of moving them.
+            let results = MappedParts(count: parts.count)
+            await withTaskGroup(of: Void.self) { group in
                 for (index, range) in parts.enumerated().dropFirst() {
-                    group.addTask { (index, self.map(lines[range], ruleSet, readTime: readTime, readAt: readAt)) }
+                    group.addTask { results.put(self.map(lines[range], ruleSet, readTime: readTime, readAt: readAt), at: index) }
                 }
-                var results = [MappedPart?](repeating: nil, count: parts.count)
-                results[0] = map(lines[parts[0]], ruleSet, readTime: readTime, readAt: readAt)
-                for await (index, part) in group { results[index] = part }
-                return results.compactMap { $0 }
+                results.put(map(lines[parts[0]], ruleSet, readTime: readTime, readAt: readAt), at: 0)
+                await group.waitForAll()
             }
+            mapped = results.take()
         }
         var total = MappedPart.Tally()
         var events = 0
-        for part in mapped {
-            total.add(part.tally)
-            events += part.outbound.count
+        for index in mapped.indices {
+            total.add(mapped[index].tally)
+            events += mapped[index].outbound.count
         }
         for (rule, count) in total.eventsPerRule { metrics.events(rule: rule).increment(by: count) }
         counters.lines.increment(by: lines.count)
@@ -99,10 +103,10 @@ final class InputPump: Sendable {
         let ticket = tracker.register(events: events, bytes: total.bytes, checkpoints: Self.lastCheckpoints(of: lines))
         guard events > 0 else { return }
         // Each part's records go to the sender as they are, in order: joining them would copy each.
-        var outbound: [[Outbound]] = []
+        var outbound: [Deque<Outbound>] = []
         outbound.reserveCapacity(mapped.count)
         for index in mapped.indices where !mapped[index].outbound.isEmpty {
-            var records: [Outbound] = []
+            var records: Deque<Outbound> = []
             swap(&records, &mapped[index].outbound)
             for record in records.indices { records[record].ticket = ticket }
             outbound.append(records)
@@ -135,9 +139,31 @@ final class InputPump: Sendable {
         return stride(from: 0, to: count, by: size).map { $0..<min($0 + size, count) }
     }
 
+    /// The parts of one batch as their tasks finish them.
+    private final class MappedParts: Sendable {
+        private let parts: Mutex<[MappedPart]>
+
+        init(count: Int) {
+            parts = Mutex([MappedPart](repeating: MappedPart(), count: count))
+        }
+
+        func put(_ part: consuming MappedPart, at index: Int) {
+            parts.withLock { swap(&$0[index], &part) }
+        }
+
+        /// Every part, in order; leaves nothing behind.
+        func take() -> [MappedPart] {
+            parts.withLock { parts in
+                var taken: [MappedPart] = []
+                swap(&taken, &parts)
+                return taken
+            }
+        }
+    }
+
     /// What one part of a batch became.
     private struct MappedPart: Sendable {
-        var outbound: [Outbound] = []
+        var outbound: Deque<Outbound> = []
         var tally = Tally()
 
         struct Tally: Sendable {

@@ -20,12 +20,4 @@ struct Outbound: Sendable {
     var readySince: ContinuousClock.Instant
     /// When its line was read (for the read-to-request latency).
     var readAt: ContinuousClock.Instant
-
-    /// What an element moved out of an array is replaced with: nothing to release.
-    static let placeholder = Outbound(
-        record: SinkRecord(partitionKey: "", data: []), ordered: false, source: 0, ticket: 0, size: 0,
-        readySince: .now, readAt: .now)
-
-    /// The partition key whose order this record keeps, if it keeps one.
-    var orderKey: String? { ordered ? record.partitionKey : nil }
 }

@@ -30,9 +30,10 @@ actor Sender {
 
     private var ready: Deque<Outbound> = []
     private var readyBytes = 0
-    /// Records held back behind a busy key, per key.
-    private var waiting: [String: Deque<Outbound>] = [:]
-    private var busyKeys: Set<String> = []
+    /// The keys with a record queued, in flight or waiting for a retry, each with the
+    /// records held back behind it, in order. One entry per key, so that taking a key and
+    /// letting it go cost one lookup each.
+    private var busyKeys: [String: Deque<Outbound>] = [:]
     /// Records waiting out a backoff, with when they may go again.
     private var delayed: [(due: ContinuousClock.Instant, item: Outbound)] = []
     private var inFlight = 0
@@ -47,7 +48,7 @@ actor Sender {
     private let intake = Mutex(Intake())
 
     private struct Intake {
-        var batches: [[Outbound]] = []
+        var batches: [Deque<Outbound>] = []
         var records = 0
         /// A task is on its way to take the batches in.
         var scheduled = false
@@ -92,12 +93,12 @@ actor Sender {
     ///
     /// The arrays are moved out of `items` (left empty), so that the actor holds the only
     /// reference to them and can move their records instead of copying them.
-    nonisolated func submit(_ items: inout [[Outbound]]) {
+    nonisolated func submit(_ items: inout [Deque<Outbound>]) {
         let count = items.reduce(0) { $0 + $1.count }
         guard count > 0 else { return }
         let wake = intake.withLock { queue -> Bool in
             for index in items.indices {
-                var moved: [Outbound] = []
+                var moved: Deque<Outbound> = []
                 swap(&moved, &items[index])
                 queue.batches.append(moved)
             }
@@ -110,8 +111,8 @@ actor Sender {
 
     /// Takes in what `submit` queued and sends what is ready.
     private func absorb() {
-        var batches = intake.withLock { queue -> [[Outbound]] in
-            var taken: [[Outbound]] = []
+        var batches = intake.withLock { queue -> [Deque<Outbound>] in
+            var taken: [Deque<Outbound>] = []
             swap(&taken, &queue.batches)
             queue.records = 0
             queue.scheduled = false
@@ -121,22 +122,31 @@ actor Sender {
         schedule()
     }
 
-    /// Takes in every record of `items`, moving each out (a copy would cost a reference
-    /// count change on its key and data, and one more to drop the array).
-    private func accept(_ items: inout [Outbound]) {
+    /// Takes in every record of `items`, leaving it empty. Records are popped, which
+    /// moves them: a copy would cost a reference count change on their key and data, and
+    /// one more to drop the queue.
+    private func accept(_ items: inout Deque<Outbound>) {
         pending += items.count
-        for index in items.indices {
-            var item = Outbound.placeholder
-            swap(&item, &items[index])
-            if let key = item.orderKey {
-                if busyKeys.contains(key) {
-                    waiting[key, default: []].append(consume item)
-                    continue
-                }
-                busyKeys.insert(key)
+        while let item = items.popFirst() {
+            guard item.ordered else {
+                makeReady(consume item)
+                continue
             }
-            makeReady(consume item)
+            if let index = busyKeys.index(forKey: item.record.partitionKey) {
+                busyKeys.values[index].append(consume item)
+            } else {
+                busyKeys[item.record.partitionKey] = []
+                makeReady(consume item)
+            }
         }
+    }
+
+    /// Lets the key whose entry is `entry` go: returns the next record held back behind
+    /// it (which now takes the key), or frees the key and returns nil.
+    private static func release(_ entry: inout Deque<Outbound>?) -> Outbound? {
+        if let next = entry?.popFirst() { return next }
+        entry = nil
+        return nil
     }
 
     /// Sends what is left at once, and waits until everything submitted is finished or
@@ -371,14 +381,9 @@ actor Sender {
         guard finished > 0 else { return }
         pending -= finished
         for index in items.indices where items[index].ordered && isDone(index) {
-            let key = items[index].record.partitionKey
-            if var queue = waiting[key], let next = queue.popFirst() {
-                waiting[key] = queue.isEmpty ? nil : queue
-                var next = next
+            if var next = Self.release(&busyKeys[items[index].record.partitionKey]) {
                 next.readySince = min(next.readySince, .now)
                 makeReady(next)
-            } else {
-                busyKeys.remove(key)
             }
         }
         if pending == 0 { releaseIdleWaiters() }
