@@ -1,5 +1,4 @@
 import Checkpoints
-import DequeModule
 import Config
 import Foundation
 import Logging
@@ -103,10 +102,10 @@ final class InputPump: Sendable {
         let ticket = tracker.register(events: events, bytes: total.bytes, checkpoints: Self.lastCheckpoints(of: lines))
         guard events > 0 else { return }
         // Each part's records go to the sender as they are, in order: joining them would copy each.
-        var outbound: [Deque<Outbound>] = []
+        var outbound: [[Outbound]] = []
         outbound.reserveCapacity(mapped.count)
         for index in mapped.indices where !mapped[index].outbound.isEmpty {
-            var records: Deque<Outbound> = []
+            var records: [Outbound] = []
             swap(&records, &mapped[index].outbound)
             for record in records.indices { records[record].ticket = ticket }
             outbound.append(records)
@@ -163,7 +162,7 @@ final class InputPump: Sendable {
 
     /// What one part of a batch became.
     private struct MappedPart: Sendable {
-        var outbound: Deque<Outbound> = []
+        var outbound: [Outbound] = []
         var tally = Tally()
 
         struct Tally: Sendable {

@@ -1,4 +1,3 @@
-import DequeModule
 import Logging
 import Sinks
 import Synchronization
@@ -28,12 +27,12 @@ actor Sender {
     private let fatalBackoff = Backoff(base: .seconds(1), cap: .seconds(60))
     private let alarms = RateLimitedLog(interval: .seconds(30))
 
-    private var ready: Deque<Outbound> = []
+    private var ready = RecordQueue()
     private var readyBytes = 0
     /// The keys with a record queued, in flight or waiting for a retry, each with the
     /// records held back behind it, in order. One entry per key, so that taking a key and
     /// letting it go cost one lookup each.
-    private var busyKeys: [String: Deque<Outbound>] = [:]
+    private var busyKeys: [String: RecordQueue] = [:]
     /// Records waiting out a backoff, with when they may go again.
     private var delayed: [(due: ContinuousClock.Instant, item: Outbound)] = []
     private var inFlight = 0
@@ -48,7 +47,7 @@ actor Sender {
     private let intake = Mutex(Intake())
 
     private struct Intake {
-        var batches: [Deque<Outbound>] = []
+        var batches: [[Outbound]] = []
         var records = 0
         /// A task is on its way to take the batches in.
         var scheduled = false
@@ -93,12 +92,12 @@ actor Sender {
     ///
     /// The arrays are moved out of `items` (left empty), so that the actor holds the only
     /// reference to them and can move their records instead of copying them.
-    nonisolated func submit(_ items: inout [Deque<Outbound>]) {
+    nonisolated func submit(_ items: inout [[Outbound]]) {
         let count = items.reduce(0) { $0 + $1.count }
         guard count > 0 else { return }
         let wake = intake.withLock { queue -> Bool in
             for index in items.indices {
-                var moved: Deque<Outbound> = []
+                var moved: [Outbound] = []
                 swap(&moved, &items[index])
                 queue.batches.append(moved)
             }
@@ -111,8 +110,8 @@ actor Sender {
 
     /// Takes in what `submit` queued and sends what is ready.
     private func absorb() {
-        var batches = intake.withLock { queue -> [Deque<Outbound>] in
-            var taken: [Deque<Outbound>] = []
+        var batches = intake.withLock { queue -> [[Outbound]] in
+            var taken: [[Outbound]] = []
             swap(&taken, &queue.batches)
             queue.records = 0
             queue.scheduled = false
@@ -122,28 +121,30 @@ actor Sender {
         schedule()
     }
 
-    /// Takes in every record of `items`, leaving it empty. Records are popped, which
-    /// moves them: a copy would cost a reference count change on their key and data, and
-    /// one more to drop the queue.
-    private func accept(_ items: inout Deque<Outbound>) {
+    /// Takes in every record of `items`, moving each out (a placeholder takes its place):
+    /// a copy would cost a reference count change on its key and data, and one more to
+    /// drop the array.
+    private func accept(_ items: inout [Outbound]) {
         pending += items.count
-        while let item = items.popFirst() {
+        for index in items.indices {
+            var item = Outbound.placeholder
+            swap(&item, &items[index])
             guard item.ordered else {
-                makeReady(consume item)
+                makeReady(item)
                 continue
             }
-            if let index = busyKeys.index(forKey: item.record.partitionKey) {
-                busyKeys.values[index].append(consume item)
+            if let entry = busyKeys.index(forKey: item.record.partitionKey) {
+                busyKeys.values[entry].append(item)
             } else {
-                busyKeys[item.record.partitionKey] = []
-                makeReady(consume item)
+                busyKeys[item.record.partitionKey] = RecordQueue()
+                makeReady(item)
             }
         }
     }
 
     /// Lets the key whose entry is `entry` go: returns the next record held back behind
     /// it (which now takes the key), or frees the key and returns nil.
-    private static func release(_ entry: inout Deque<Outbound>?) -> Outbound? {
+    private static func release(_ entry: inout RecordQueue?) -> Outbound? {
         if let next = entry?.popFirst() { return next }
         entry = nil
         return nil
