@@ -175,7 +175,9 @@ final class PatternProgram: Sendable {
             return r
         }
 
-        private func slot(for key: [UInt8]) -> Int32 {
+        /// The top-level slot of field `key`, made if it has none yet (pattern fields and
+        /// the first step of template paths share them).
+        func slot(for key: [UInt8]) -> Int32 {
             if let slot = slotByKey[key] { return slot }
             let slot = Int32(slotKeys.count)
             slotKeys.append(text(key))

@@ -107,7 +107,7 @@ public final class RuleSet: Sendable {
             if let row, let index = inputRules.index, !index.allows(row: row, rule: i) { continue }
             guard root < 0 || matcher.matches(root: root) else { continue }
             let rule = inputRules.rules[i]
-            switch rule.makeEvent(matcher.doc, wholeLine: wholeLine, defaultTime: defaultTime, producerId: producerId) {
+            switch rule.makeEvent(TemplateLine(matcher), wholeLine: wholeLine, defaultTime: defaultTime, producerId: producerId) {
             case .success(let event): events.append(event)
             case .failure(let failure): return .mappingError(rule: rule.name, message: failure.message)
             }
@@ -193,7 +193,9 @@ final class CompiledRule: Sendable {
         func template(_ text: String?, _ key: String) throws(ConfigError) -> StringTemplate? {
             guard let text else { return nil }
             switch StringTemplate.parse(text) {
-            case .success(let t): return t
+            case .success(var t):
+                t.bind(to: program)
+                return t
             case .failure(let e):
                 let at = "\(path).event.\(key)"
                 throw ConfigError(location: locations.valueLocation(of: at), keyPath: at, message: e.message)
@@ -226,20 +228,22 @@ final class CompiledRule: Sendable {
                 message: "'\(literal)' is not a time; use a template like \"${ts}\" (ISO-8601 or epoch seconds/milliseconds)")
         }
         if let data = rule.event.data {
-            self.data = try DataTemplate.compile(data, path: "\(path).event.data", locations: locations)
+            var compiled = try DataTemplate.compile(data, path: "\(path).event.data", locations: locations)
+            compiled.bind(to: program)
+            self.data = compiled
         } else {
             self.data = .wholeLine
         }
     }
 
-    /// Makes this rule's event from a line it matched. `view` is what patterns and templates
+    /// Makes this rule's event from a line it matched. `line` is what patterns and templates
     /// see (for journald with `parse_message: json`, the entry plus `message`);
-    /// `wholeLine`/`lineRange` are the line as read, the default `data`.
+    /// `wholeLine` is the line as read, the default `data`.
     func makeEvent(
-        _ view: JSONView, wholeLine: UnsafeBufferPointer<UInt8>, defaultTime: Date, producerId: String
+        _ line: TemplateLine, wholeLine: UnsafeBufferPointer<UInt8>, defaultTime: Date, producerId: String
     ) -> Result<MappedEvent, MappingFailure> {
         let typeText: String
-        switch type.render(view) {
+        switch type.render(line) {
         case .text(let t): typeText = t
         case .nothing(let path): return .failure(MappingFailure("type: ${\(path)} is absent or null in this line"))
         case .problem(let why): return .failure(MappingFailure("type: \(why)"))
@@ -248,7 +252,7 @@ final class CompiledRule: Sendable {
 
         var key: String?
         if let partitionKey {
-            switch partitionKey.render(view) {
+            switch partitionKey.render(line) {
             case .text(let t): key = t
             case .nothing(let path): return .failure(MappingFailure("partition_key: ${\(path)} is absent or null in this line"))
             case .problem(let why): return .failure(MappingFailure("partition_key: \(why)"))
@@ -257,7 +261,7 @@ final class CompiledRule: Sendable {
 
         var user: String?
         if let userId {
-            switch userId.render(view) {
+            switch userId.render(line) {
             case .text(let t): user = t
             case .nothing: user = nil
             case .problem(let why): return .failure(MappingFailure("user_id: \(why)"))
@@ -266,7 +270,7 @@ final class CompiledRule: Sendable {
 
         var time = defaultTime
         if let timestamp {
-            switch Self.renderTime(timestamp, view) {
+            switch Self.renderTime(timestamp, line) {
             case .time(let parsed): time = parsed
             case .notATime(let t):
                 return .failure(MappingFailure("timestamp: '\(t)' is not an ISO-8601 time with a zone or an epoch number"))
@@ -275,7 +279,7 @@ final class CompiledRule: Sendable {
             }
         }
 
-        let dataBytes = data.render(view, wholeLine: wholeLine)
+        let dataBytes = data.render(line, wholeLine: wholeLine)
         let id: String
         if key == nil {
             (id, key) = EventIDs.makePair()
@@ -306,8 +310,9 @@ extension CompiledRule {
     /// Renders a `timestamp` template and reads the time. A template that is one lone
     /// path (`${ts}`, the usual case) is read from the line's bytes, without making a
     /// string of them first.
-    static func renderTime(_ template: StringTemplate, _ view: JSONView) -> RenderedTime {
-        if template.pieces.count == 1, case .path(let path) = template.pieces[0], let node = path.resolve(in: view) {
+    static func renderTime(_ template: StringTemplate, _ line: TemplateLine) -> RenderedTime {
+        let view = line.doc
+        if template.pieces.count == 1, case .path(let path) = template.pieces[0], let node = path.resolve(in: line) {
             let parsed: Date??
             switch view.kind(at: node) {
             case .string: parsed = view.withStringBytes(at: node) { EventTime.parse(utf8: $0) }
@@ -319,7 +324,7 @@ extension CompiledRule {
                 return .notATime(view.string(at: node) ?? String(decoding: view.raw(at: node), as: UTF8.self))
             }
         }
-        switch template.render(view) {
+        switch template.render(line) {
         case .text(let t): return EventTime.parse(t).map { .time($0) } ?? .notATime(t)
         case .nothing: return .nothing
         case .problem(let why): return .problem(why)

@@ -16,6 +16,9 @@ struct TemplatePath: Sendable, CustomStringConvertible {
 
     let segments: [Segment]
     let text: String
+    /// The top-level slot of the first segment in the rule set's `PatternProgram`, once
+    /// bound (-1 before): the matcher has already found that field in the line.
+    private(set) var slot: Int32 = -1
 
     init?(_ text: String) {
         let parts = text.split(separator: ".", omittingEmptySubsequences: false)
@@ -29,22 +32,50 @@ struct TemplatePath: Sendable, CustomStringConvertible {
 
     var description: String { text }
 
-    /// The tape index of the value at this path, or nil when absent.
-    func resolve(in doc: JSONView) -> Int? {
+    /// Gives the first segment a top-level slot of `program`, so that `resolve` takes the
+    /// field the matcher found instead of searching the line for it.
+    mutating func bind(to program: PatternProgram.Builder) {
+        slot = program.slot(for: Array(segments[0].key.buffer))
+    }
+
+    /// The tape index of the value at this path in `line`, or nil when absent.
+    func resolve(in line: TemplateLine) -> Int? {
+        let doc = line.doc
         var node = JSONDocument.rootIndex
-        for segment in segments {
+        var index = 0
+        if slot >= 0, doc.kind(at: node) == .object {
+            node = Int(line.slots[Int(slot)])
+            guard node >= 0 else { return nil }
+            index = 1
+        }
+        while index < segments.count {
             switch doc.kind(at: node) {
             case .object:
-                guard let next = doc.member(of: node, key: segment.key.buffer) else { return nil }
+                guard let next = doc.member(of: node, key: segments[index].key.buffer) else { return nil }
                 node = next
             case .array:
-                guard let position = segment.position, let next = doc.element(of: node, at: position) else { return nil }
+                guard let position = segments[index].position, let next = doc.element(of: node, at: position) else {
+                    return nil
+                }
                 node = next
             default:
                 return nil
             }
+            index += 1
         }
         return node
+    }
+}
+
+/// One line as templates read it: its JSON, and the value of each top-level field the rule
+/// set names (the matcher's slots, filled in one pass over the line).
+struct TemplateLine {
+    let doc: JSONView
+    let slots: UnsafeMutableBufferPointer<Int32>
+
+    init(_ matcher: PatternMatcher) {
+        doc = matcher.doc
+        slots = matcher.slots
     }
 }
 
@@ -66,8 +97,18 @@ struct StringTemplate: Sendable {
         case path(TemplatePath)
     }
 
-    let pieces: [Piece]
+    private(set) var pieces: [Piece]
     let source: String
+
+    /// Binds every path to `program`'s top-level slots (see `TemplatePath.bind`).
+    mutating func bind(to program: PatternProgram.Builder) {
+        for index in pieces.indices {
+            if case .path(var path) = pieces[index] {
+                path.bind(to: program)
+                pieces[index] = .path(path)
+            }
+        }
+    }
 
     /// The template's single path when it is exactly `${path}`.
     var lonePath: TemplatePath? {
@@ -122,14 +163,15 @@ struct StringTemplate: Sendable {
 
     /// The text for one line: holes filled with strings as they are, numbers as written,
     /// booleans as `true`/`false`.
-    func render(_ doc: JSONView) -> Rendered {
+    func render(_ line: TemplateLine) -> Rendered {
         if let literal { return .text(literal) }
+        let doc = line.doc
         var out = ""
-        for piece in pieces {
-            switch piece {
+        for index in pieces.indices {
+            switch pieces[index] {
             case .literal(let s): out += s
             case .path(let path):
-                guard let node = path.resolve(in: doc) else { return .nothing(path: path.text) }
+                guard let node = path.resolve(in: line) else { return .nothing(path: path.text) }
                 switch doc.kind(at: node) {
                 case .null: return .nothing(path: path.text)
                 case .string: out += doc.string(at: node) ?? ""
@@ -158,7 +200,24 @@ struct DataTemplate: Sendable {
     }
 
     /// nil: the whole line.
-    let pieces: [Piece]?
+    private(set) var pieces: [Piece]?
+
+    /// Binds every path to `program`'s top-level slots (see `TemplatePath.bind`).
+    mutating func bind(to program: PatternProgram.Builder) {
+        guard var bound = pieces else { return }
+        for index in bound.indices {
+            switch bound[index] {
+            case .literal: break
+            case .value(var path):
+                path.bind(to: program)
+                bound[index] = .value(path)
+            case .string(var template):
+                template.bind(to: program)
+                bound[index] = .string(template)
+            }
+        }
+        pieces = bound
+    }
 
     static let wholeLine = DataTemplate(pieces: nil)
 
@@ -216,26 +275,27 @@ struct DataTemplate: Sendable {
         return DataTemplate(pieces: pieces)
     }
 
-    /// The data bytes for one line; `doc` is what templates read, `wholeLine` the line as read.
-    func render(_ doc: JSONView, wholeLine: UnsafeBufferPointer<UInt8>) -> [UInt8] {
+    /// The data bytes for one line; `line` is what templates read, `wholeLine` the line as read.
+    func render(_ line: TemplateLine, wholeLine: UnsafeBufferPointer<UInt8>) -> [UInt8] {
         guard let pieces else { return Self.compact(wholeLine) }
+        let doc = line.doc
         if pieces.count == 1, case .value(let path) = pieces[0] {
-            guard let node = path.resolve(in: doc) else { return Array("null".utf8) }
+            guard let node = path.resolve(in: line) else { return Array("null".utf8) }
             return Self.compact(doc.raw(at: node))
         }
         var out: [UInt8] = []
         out.reserveCapacity(64)
-        for piece in pieces {
-            switch piece {
+        for index in pieces.indices {
+            switch pieces[index] {
             case .literal(let bytes): out.append(contentsOf: bytes)
             case .value(let path):
-                if let node = path.resolve(in: doc) {
+                if let node = path.resolve(in: line) {
                     out.append(contentsOf: Self.compact(doc.raw(at: node)))
                 } else {
                     out.append(contentsOf: "null".utf8)
                 }
             case .string(let template):
-                if case .text(let text) = template.render(doc) {
+                if case .text(let text) = template.render(line) {
                     JSONWriter.appendString(text, to: &out)
                 } else {
                     out.append(contentsOf: "null".utf8)
