@@ -71,18 +71,15 @@ final class InputPump: Sendable {
         if parts.count == 1 {
             mapped = [map(lines[...], ruleSet, readTime: readTime, readAt: readAt)]
         } else {
-            // Each part is handed over through `results`, not as its task's value: a task
-            // may keep its value until it is freed, and a second reference to a part's
-            // records would make the sender copy them instead of moving them.
-            let results = MappedParts(count: parts.count)
-            await withTaskGroup(of: Void.self) { group in
+            mapped = await withTaskGroup(of: (Int, MappedPart).self) { group -> [MappedPart] in
                 for (index, range) in parts.enumerated().dropFirst() {
-                    group.addTask { results.put(self.map(lines[range], ruleSet, readTime: readTime, readAt: readAt), at: index) }
+                    group.addTask { (index, self.map(lines[range], ruleSet, readTime: readTime, readAt: readAt)) }
                 }
-                results.put(map(lines[parts[0]], ruleSet, readTime: readTime, readAt: readAt), at: 0)
-                await group.waitForAll()
+                var results = [MappedPart](repeating: MappedPart(), count: parts.count)
+                results[0] = map(lines[parts[0]], ruleSet, readTime: readTime, readAt: readAt)
+                for await (index, part) in group { results[index] = part }
+                return results
             }
-            mapped = results.take()
         }
         var total = MappedPart.Tally()
         var events = 0
@@ -136,28 +133,6 @@ final class InputPump: Sendable {
         let parts = max(1, min(maximumParts, count / minimumLinesPerPart))
         let size = (count + parts - 1) / parts
         return stride(from: 0, to: count, by: size).map { $0..<min($0 + size, count) }
-    }
-
-    /// The parts of one batch as their tasks finish them.
-    private final class MappedParts: Sendable {
-        private let parts: Mutex<[MappedPart]>
-
-        init(count: Int) {
-            parts = Mutex([MappedPart](repeating: MappedPart(), count: count))
-        }
-
-        func put(_ part: consuming MappedPart, at index: Int) {
-            parts.withLock { swap(&$0[index], &part) }
-        }
-
-        /// Every part, in order; leaves nothing behind.
-        func take() -> [MappedPart] {
-            parts.withLock { parts in
-                var taken: [MappedPart] = []
-                swap(&taken, &parts)
-                return taken
-            }
-        }
     }
 
     /// What one part of a batch became.

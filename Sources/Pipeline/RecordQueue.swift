@@ -51,7 +51,8 @@ struct RecordQueue {
 }
 
 extension Outbound {
-    /// What a record taken out of a `RecordQueue` leaves behind: nothing to release.
+    /// What a record moved out of an array or a `RecordQueue` leaves behind: nothing to
+    /// release.
     static let placeholder = Outbound(
         record: SinkRecord(partitionKey: "", data: []), ordered: false, source: 0, ticket: 0, size: 0,
         readySince: .now, readAt: .now)

@@ -208,8 +208,7 @@ actor Sender {
         var records: [Outbound] = []
         var bytes = 0
         records.reserveCapacity(min(ready.count, batch.maxRecords))
-        // Records are taken out (moved) and the one that does not fit is put back: looking
-        // at a queued record in place would copy it.
+        // Records are taken out (moved) one by one; the one that does not fit is put back.
         while records.count < batch.maxRecords, let item = ready.popFirst() {
             if !records.isEmpty && (item.alone || bytes + item.size > batch.maxBytes) {
                 ready.prepend(item)
