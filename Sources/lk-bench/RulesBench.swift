@@ -17,7 +17,7 @@ struct RulesBench: ParsableCommand {
     @Option(help: "How many lines to run through the rules.")
     var lines: Int = 1_000_000
 
-    @Option(help: "Distinct generated lines (cycled through).")
+    @Option(help: "Distinct lines, generated or the first ones of --file, cycled through.")
     var distinct: Int = 10_000
 
     @Option(help: "Runs; the best is reported.")
@@ -29,7 +29,7 @@ struct RulesBench: ParsableCommand {
     @Option(help: "With --config: the input the lines are taken to come from.")
     var input: String = "app"
 
-    @Option(help: "NDJSON lines to use instead of generated ones (the first --distinct lines, cycled through).")
+    @Option(help: "An NDJSON file whose lines to use instead of generated ones.")
     var file: String?
 
     static let configYAML = """
