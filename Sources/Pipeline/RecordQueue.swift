@@ -24,14 +24,18 @@ struct RecordQueue {
         records.append(record)
     }
 
-    /// Puts a record back in front (a retry, or a record that did not fit its batch).
+    /// Puts a record back in front (a retry, or a record that did not fit its batch). With
+    /// no room in front, room for as many records as are queued is made at once, so that
+    /// putting back many records (a throttled batch) costs one move of the queue, not one
+    /// per record.
     mutating func prepend(_ record: consuming Outbound) {
-        if head > 0 {
-            head -= 1
-            records[head] = record
-        } else {
-            records.insert(record, at: 0)
+        if head == 0 {
+            let room = max(16, count)
+            records.insert(contentsOf: repeatElement(Outbound.placeholder, count: room), at: 0)
+            head = room
         }
+        head -= 1
+        records[head] = record
     }
 
     mutating func popFirst() -> Outbound? {
