@@ -1,10 +1,10 @@
 import Sinks
 
 /// A first-in-first-out queue of records (the sender's records ready to go, and those
-/// held back behind a busy key) that moves records in and out instead of copying them. (swift-collections' `Deque` copies an element on
-/// `append` and `prepend`, which for a record means a reference count change on its key
-/// and data, and another to destroy the original: a few percent of the agent's CPU time
-/// at full speed.)
+/// held back behind a busy key) that moves records in and out instead of copying them.
+/// (swift-collections' `Deque` copies an element on `append` and `prepend`, which for a
+/// record means a reference count change on its key and data, and another to destroy the
+/// original: a few percent of the agent's CPU time at full speed.)
 ///
 /// An array and the position of its first live record: taking a record swaps a
 /// placeholder into its place, and the dead front is cut off once it is half the array.
@@ -15,19 +15,19 @@ struct RecordQueue {
     var isEmpty: Bool { head == records.count }
     var count: Int { records.count - head }
 
-    /// The first record's `alone` and `readySince`, read in place.
-    var first: (alone: Bool, readySince: ContinuousClock.Instant)? {
-        isEmpty ? nil : (records[head].alone, records[head].readySince)
+    /// What the sender looks at in the first record before taking it, read in place.
+    var first: (alone: Bool, size: Int, readySince: ContinuousClock.Instant)? {
+        isEmpty ? nil : (records[head].alone, records[head].size, records[head].readySince)
     }
 
     mutating func append(_ record: consuming Outbound) {
         records.append(record)
     }
 
-    /// Puts a record back in front (a retry, or a record that did not fit its batch). With
-    /// no room in front, room for as many records as are queued is made at once, so that
-    /// putting back many records (a throttled batch) costs one move of the queue, not one
-    /// per record.
+    /// Puts a record back in front (a retry, or a record isolated after a refused request).
+    /// With no room in front, room for as many records as are queued is made at once, so
+    /// that putting back many records (a throttled batch) costs one move of the queue, not
+    /// one per record.
     mutating func prepend(_ record: consuming Outbound) {
         if head == 0 {
             let room = max(16, count)

@@ -208,12 +208,9 @@ actor Sender {
         var records: [Outbound] = []
         var bytes = 0
         records.reserveCapacity(min(ready.count, batch.maxRecords))
-        // Records are taken out (moved) one by one; the one that does not fit is put back.
-        while records.count < batch.maxRecords, let item = ready.popFirst() {
-            if !records.isEmpty && (item.alone || bytes + item.size > batch.maxBytes) {
-                ready.prepend(item)
-                break
-            }
+        while records.count < batch.maxRecords, let next = ready.first {
+            if !records.isEmpty && (next.alone || bytes + next.size > batch.maxBytes) { break }
+            guard let item = ready.popFirst() else { break }
             let alone = item.alone
             readyBytes -= item.size
             bytes += item.size

@@ -29,7 +29,7 @@ import Testing
                 #expect(popped?.record.partitionKey == model.first.map { "key-\($0)" })
                 if !model.isEmpty { model.removeFirst() }
             default:
-                // Take one and put it back, as a batch that is full does.
+                // Take one and put it back, as a retry does.
                 guard let popped = queue.popFirst() else { continue }
                 queue.prepend(popped)
             }
