@@ -28,7 +28,7 @@ struct RuleIndex: Sendable {
         }
         var values: [PatternProgram.Range32] = []
         for case let (s, texts)? in required where s == slot {
-            for text in texts where !values.contains(where: { Self.equal(program.text($0), program.text(text)) }) {
+            for text in texts where !values.contains(where: { program.text($0).elementsEqual(program.text(text)) }) {
                 values.append(text)
             }
         }
@@ -39,7 +39,7 @@ struct RuleIndex: Sendable {
             for (row, value) in values.enumerated() {
                 let allowed: Bool
                 if let (s, texts) = requirement, s == slot {
-                    allowed = texts.contains { Self.equal(program.text($0), program.text(value)) }
+                    allowed = texts.contains { program.text($0).elementsEqual(program.text(value)) }
                 } else {
                     allowed = true
                 }
@@ -92,9 +92,5 @@ struct RuleIndex: Sendable {
             return (field.slot, matchers.map(\.operand))
         }
         return nil
-    }
-
-    private static func equal(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
-        a.elementsEqual(b)
     }
 }

@@ -312,7 +312,7 @@ extension CompiledRule {
     /// string of them first.
     static func renderTime(_ template: StringTemplate, _ line: TemplateLine) -> RenderedTime {
         let view = line.doc
-        if template.pieces.count == 1, case .path(let path) = template.pieces[0], let node = path.resolve(in: line) {
+        if let path = template.lonePath, let node = path.resolve(in: line) {
             let parsed: Date??
             switch view.kind(at: node) {
             case .string: parsed = view.withStringBytes(at: node) { EventTime.parse(utf8: $0) }
