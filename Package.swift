@@ -101,7 +101,11 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ]
+            ],
+            // jemalloc replaces glibc's malloc in the agent, as Fluent Bit and Vector do:
+            // events are made on one thread and freed on another, which glibc's arenas pay
+            // for in locks (docs/performance.md has the figures).
+            linkerSettings: [.linkedLibrary("jemalloc", .when(platforms: [.linux]))]
         ),
         /// Benchmark commands (release builds): see docs/performance.md.
         .executableTarget(
