@@ -144,12 +144,11 @@ struct Parser {
         var i = start + 1
         var escaped = false
         while i < b.count {
-            // Eight bytes at a time: on to the first that is a quote, a backslash, a control
-            // or non-ASCII.
-            if i + 8 <= b.count, let base = b.baseAddress {
-                let plain = ByteScan.firstSpecialByte(at: base + i, orNonASCII: true)
-                i += plain
-                if plain == 8 { continue }
+            // Words at a time: on to the first byte that is a quote, a backslash, a control
+            // or non-ASCII (or to the last few bytes).
+            if let base = b.baseAddress {
+                i += ByteScan.plainPrefix(base + i, count: b.count - i, orNonASCII: true)
+                guard i < b.count else { break }
             }
             let c = b[i]
             if c == UInt8(ascii: "\"") {

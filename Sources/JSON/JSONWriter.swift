@@ -33,16 +33,15 @@ public enum JSONWriter {
     }
 
     /// How many bytes the UTF-8 text `bytes` takes as a quoted, escaped JSON string. Runs
-    /// of bytes that need no escape are passed eight at a time.
+    /// of bytes that need no escape are passed a word at a time.
     public static func quotedLength(utf8 bytes: UnsafeBufferPointer<UInt8>) -> Int {
         var length = bytes.count + 2
         var i = 0
         let count = bytes.count
         while i < count {
-            if i + 8 <= count, let base = bytes.baseAddress {
-                let plain = ByteScan.firstSpecialByte(at: base + i, orNonASCII: false)
-                i += plain
-                if plain == 8 { continue }
+            if let base = bytes.baseAddress {
+                i += ByteScan.plainPrefix(base + i, count: count - i, orNonASCII: false)
+                guard i < count else { break }
             }
             length += escapedLength(bytes[i]) - 1
             i += 1
@@ -68,10 +67,9 @@ public enum JSONWriter {
             p += end - runStart
         }
         while i < count {
-            if i + 8 <= count, let base = bytes.baseAddress {
-                let plain = ByteScan.firstSpecialByte(at: base + i, orNonASCII: false)
-                i += plain
-                if plain == 8 { continue }
+            if let base = bytes.baseAddress {
+                i += ByteScan.plainPrefix(base + i, count: count - i, orNonASCII: false)
+                guard i < count else { break }
             }
             let c = bytes[i]
             guard c < 0x20 || c == UInt8(ascii: "\"") || c == UInt8(ascii: "\\") else {

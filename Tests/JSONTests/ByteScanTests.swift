@@ -2,37 +2,55 @@ import Testing
 
 @testable import JSON
 
-/// The eight-bytes-at-a-time scan must find exactly the first byte a byte-by-byte scan
-/// finds, wherever it is and whatever follows it (borrows mark later bytes wrongly).
+/// The word-at-a-time scan must stop exactly where a byte-by-byte scan of the same whole
+/// words stops, wherever the byte is and whatever follows it (borrows mark later bytes
+/// wrongly).
 @Suite struct ByteScanTests {
+    static func isSpecial(_ byte: UInt8, orNonASCII: Bool) -> Bool {
+        byte == 0x22 || byte == 0x5C || byte < 0x20 || (orNonASCII && byte > 0x7F)
+    }
+
+    /// What `plainPrefix` must answer: the first special byte within the whole words, else
+    /// the end of the whole words.
     static func naive(_ bytes: [UInt8], orNonASCII: Bool) -> Int {
-        bytes.firstIndex { $0 == 0x22 || $0 == 0x5C || $0 < 0x20 || (orNonASCII && $0 > 0x7F) } ?? 8
+        let words = bytes.count / 8 * 8
+        return bytes[..<words].firstIndex { isSpecial($0, orNonASCII: orNonASCII) } ?? words
     }
 
     static func scan(_ bytes: [UInt8], orNonASCII: Bool) -> Int {
-        bytes.withUnsafeBytes { ByteScan.firstSpecialByte(at: $0.baseAddress!, orNonASCII: orNonASCII) }
+        bytes.withUnsafeBytes { buffer in
+            guard let base = buffer.baseAddress else { return 0 }
+            return ByteScan.plainPrefix(base, count: buffer.count, orNonASCII: orNonASCII)
+        }
     }
 
-    @Test func everyByteAtEveryPosition() {
-        for position in 0..<8 {
-            for value in 0...255 {
-                for background: UInt8 in [UInt8(ascii: "a"), 0x20, 0x21, 0x23, 0x5B, 0x5D, 0x7F] {
-                    var bytes = [UInt8](repeating: background, count: 8)
-                    bytes[position] = UInt8(value)
-                    for nonASCII in [false, true] {
-                        #expect(Self.scan(bytes, orNonASCII: nonASCII) == Self.naive(bytes, orNonASCII: nonASCII))
+    @Test func everyByteAtEveryPositionOfAStep() {
+        for length in [8, 32, 40] {
+            for position in 0..<length {
+                for value in 0...255 {
+                    for background: UInt8 in [UInt8(ascii: "a"), 0x20, 0x21, 0x23, 0x5B, 0x5D, 0x7F] {
+                        var bytes = [UInt8](repeating: background, count: length)
+                        bytes[position] = UInt8(value)
+                        for nonASCII in [false, true] {
+                            #expect(Self.scan(bytes, orNonASCII: nonASCII) == Self.naive(bytes, orNonASCII: nonASCII))
+                        }
                     }
                 }
             }
         }
     }
 
-    @Test func randomWords() {
+    @Test func randomBuffersOfEveryLength() {
         var generator = SystemRandomNumberGenerator()
-        // Bytes drawn mostly near the special ones, so that borrows chain.
+        // Bytes drawn mostly near the special ones, so that borrows chain; plain runs of
+        // every length in between.
         let pool: [UInt8] = [0x00, 0x01, 0x1F, 0x20, 0x21, 0x22, 0x23, 0x5B, 0x5C, 0x5D, 0x7F, 0x80, 0xFF, 0x61]
-        for _ in 0..<200_000 {
-            let bytes = (0..<8).map { _ in pool[Int(generator.next() % UInt64(pool.count))] }
+        for _ in 0..<100_000 {
+            let length = Int(generator.next() % 100)
+            let plainRun = Int(generator.next() % UInt64(length + 1))
+            let bytes = (0..<length).map { index in
+                index < plainRun ? UInt8(ascii: "x") : pool[Int(generator.next() % UInt64(pool.count))]
+            }
             for nonASCII in [false, true] {
                 let found = Self.scan(bytes, orNonASCII: nonASCII)
                 let expected = Self.naive(bytes, orNonASCII: nonASCII)
