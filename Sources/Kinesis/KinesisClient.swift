@@ -226,7 +226,7 @@ public final class KinesisClient: Sendable {
     }
 
     /// Signs and posts one JSON-protocol request; returns the body of a 2xx answer.
-    func send(target: String, body: [UInt8]) async throws(KinesisError) -> [UInt8] {
+    func send(target: String, body: ByteBuffer) async throws(KinesisError) -> [UInt8] {
         let credentials: AWSCredentials
         do {
             credentials = try await self.credentials.credentials()
@@ -239,13 +239,13 @@ public final class KinesisClient: Sendable {
             ("X-Amz-Target", "Kinesis_20131202.\(target)"),
         ]
         let signed = signer.sign(
-            method: "POST", path: endpoint.path, headers: headers, payloadSHA256: SigV4Signer.sha256Hex(body),
+            method: "POST", path: endpoint.path, headers: headers, payloadSHA256: body.withUnsafeReadableBytes { SigV4Signer.sha256Hex($0) },
             credentials: credentials, date: clock())
         var request = HTTPClientRequest(url: endpoint.url)
         request.method = .POST
         for (name, value) in headers + signed.headersToAdd { request.headers.add(name: name, value: value) }
         request.headers.add(name: "User-Agent", value: "lk-forwarder")
-        request.body = .bytes(ByteBuffer(bytes: body))
+        request.body = .bytes(body)
 
         let status: Int
         let responseHeaders: HTTPHeaders

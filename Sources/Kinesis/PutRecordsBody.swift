@@ -1,55 +1,107 @@
 import JSON
+import NIOCore
 
-/// Writes the JSON bodies of PutRecord and PutRecords directly into bytes: record data is
-/// base64-encoded in place, with no intermediate `Data`, `String` or `Encodable` tree, since
-/// a 5 MiB request is encoded for every batch the agent sends.
+/// Writes the JSON bodies of PutRecord and PutRecords directly into the request's buffer:
+/// the exact length is counted first, then every byte is written once (record data
+/// base64-encoded in place), with no intermediate `Data`, `String`, `Encodable` tree or
+/// array to copy from, since a 5 MiB request is encoded for every batch the agent sends.
 enum PutRecordsBody {
     /// `{"StreamName":...,"Records":[{"Data":...,"PartitionKey":...},...]}`; `stream` may be
     /// a stream name or a stream ARN.
-    static func putRecords(stream: String, records: [PutRecordsEntry]) -> [UInt8] {
-        var capacity = 64 + stream.utf8.count
-        for record in records {
-            capacity += 40 + (record.data.count + 2) / 3 * 4 + record.partitionKey.utf8.count
-            capacity += record.explicitHashKey.map { $0.utf8.count + 24 } ?? 0
+    static func putRecords(stream: String, records: [PutRecordsEntry]) -> ByteBuffer {
+        var length = streamFieldLength(stream) + recordsOpen.utf8CodeUnitCount + max(records.count - 1, 0) + close.utf8CodeUnitCount
+        for record in records { length += recordLength(record, opening: true) + 1 }
+        return write(length: length) { writer in
+            writer.streamField(stream)
+            writer.put(recordsOpen)
+            for index in records.indices {
+                if index > 0 { writer.put(comma) }
+                writer.record(records[index], opening: true)
+                writer.put(brace)
+            }
+            writer.put(close)
         }
-        var out: [UInt8] = []
-        out.reserveCapacity(capacity)
-        appendStreamField(stream, to: &out)
-        out.append(contentsOf: #","Records":["#.utf8)
-        for (index, record) in records.enumerated() {
-            if index > 0 { out.append(UInt8(ascii: ",")) }
-            appendRecord(record, to: &out)
-            out.append(UInt8(ascii: "}"))
-        }
-        out.append(contentsOf: "]}".utf8)
-        return out
     }
 
     /// `{"StreamName":...,"Data":...,"PartitionKey":...}`.
-    static func putRecord(stream: String, record: PutRecordsEntry) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(96 + stream.utf8.count + (record.data.count + 2) / 3 * 4 + record.partitionKey.utf8.count)
-        appendStreamField(stream, to: &out)
-        out.append(UInt8(ascii: ","))
-        appendRecord(record, to: &out, opening: false)
-        out.append(UInt8(ascii: "}"))
-        return out
+    static func putRecord(stream: String, record: PutRecordsEntry) -> ByteBuffer {
+        let length = streamFieldLength(stream) + 1 + recordLength(record, opening: false) + 1
+        return write(length: length) { writer in
+            writer.streamField(stream)
+            writer.put(comma)
+            writer.record(record, opening: false)
+            writer.put(brace)
+        }
     }
 
-    private static func appendStreamField(_ stream: String, to out: inout [UInt8]) {
-        out.append(contentsOf: (stream.hasPrefix("arn:") ? #"{"StreamARN":"# : #"{"StreamName":"#).utf8)
-        JSONWriter.appendString(stream, to: &out)
+    private static let streamNameKey: StaticString = #"{"StreamName":"#
+    private static let streamARNKey: StaticString = #"{"StreamARN":"#
+    private static let recordsOpen: StaticString = #","Records":["#
+    private static let dataKeyOpening: StaticString = #"{"Data":""#
+    private static let dataKey: StaticString = #""Data":""#
+    private static let partitionKeyKey: StaticString = #"","PartitionKey":"#
+    private static let hashKeyKey: StaticString = #","ExplicitHashKey":"#
+    private static let comma: StaticString = ","
+    private static let brace: StaticString = "}"
+    private static let close: StaticString = "]}"
+
+    private static func streamKey(_ stream: String) -> StaticString {
+        stream.hasPrefix("arn:") ? streamARNKey : streamNameKey
     }
 
-    /// `{"Data":"...","PartitionKey":"..."` (the closing brace is the caller's).
-    private static func appendRecord(_ record: PutRecordsEntry, to out: inout [UInt8], opening: Bool = true) {
-        out.append(contentsOf: (opening ? #"{"Data":""# : #""Data":""#).utf8)
-        Base64.append(record.data, to: &out)
-        out.append(contentsOf: #"","PartitionKey":"#.utf8)
-        JSONWriter.appendString(record.partitionKey, to: &out)
-        if let hashKey = record.explicitHashKey {
-            out.append(contentsOf: #","ExplicitHashKey":"#.utf8)
-            JSONWriter.appendString(hashKey, to: &out)
+    private static func streamFieldLength(_ stream: String) -> Int {
+        streamKey(stream).utf8CodeUnitCount + JSONWriter.quotedLength(stream)
+    }
+
+    /// The length of `{"Data":"...","PartitionKey":"..."` (without the closing brace).
+    private static func recordLength(_ record: PutRecordsEntry, opening: Bool) -> Int {
+        (opening ? dataKeyOpening : dataKey).utf8CodeUnitCount + Base64.encodedCount(record.data.count)
+            + partitionKeyKey.utf8CodeUnitCount + JSONWriter.quotedLength(record.partitionKey)
+            + (record.explicitHashKey.map { hashKeyKey.utf8CodeUnitCount + JSONWriter.quotedLength($0) } ?? 0)
+    }
+
+    /// A buffer of exactly `length` bytes, written by `body`.
+    private static func write(length: Int, _ body: (inout Writer) -> Void) -> ByteBuffer {
+        var buffer = ByteBufferAllocator().buffer(capacity: length)
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: length) { raw in
+            var writer = Writer(out: raw.bindMemory(to: UInt8.self))
+            body(&writer)
+            precondition(writer.position == length, "PutRecordsBody counted \(length) bytes but wrote \(writer.position)")
+            return writer.position
+        }
+        return buffer
+    }
+
+    /// Writes pieces one after the other into room counted beforehand.
+    private struct Writer {
+        let out: UnsafeMutableBufferPointer<UInt8>
+        var position = 0
+
+        mutating func put(_ text: StaticString) {
+            guard let target = out.baseAddress else { return }
+            (target + position).update(from: text.utf8Start, count: text.utf8CodeUnitCount)
+            position += text.utf8CodeUnitCount
+        }
+
+        mutating func string(_ text: String) {
+            position = JSONWriter.writeString(text, into: out, at: position)
+        }
+
+        mutating func streamField(_ stream: String) {
+            put(PutRecordsBody.streamKey(stream))
+            string(stream)
+        }
+
+        /// `{"Data":"...","PartitionKey":"..."` (the closing brace is the caller's).
+        mutating func record(_ record: PutRecordsEntry, opening: Bool) {
+            put(opening ? PutRecordsBody.dataKeyOpening : PutRecordsBody.dataKey)
+            position = Base64.write(record.data, into: out, at: position)
+            put(PutRecordsBody.partitionKeyKey)
+            string(record.partitionKey)
+            if let hashKey = record.explicitHashKey {
+                put(PutRecordsBody.hashKeyKey)
+                string(hashKey)
+            }
         }
     }
 }
@@ -64,38 +116,35 @@ enum Base64 {
     /// The length of the base64 text of `count` bytes.
     static func encodedCount(_ count: Int) -> Int { (count + 2) / 3 * 4 }
 
-    /// Grows `out` by the encoded length once and writes the text in place.
-    static func append(_ input: [UInt8], to out: inout [UInt8]) {
-        let start = out.count
+    /// Writes the text of `input` at `position` of `out`, which has room for
+    /// `encodedCount(input.count)` bytes there; returns the position after it.
+    static func write(_ input: [UInt8], into out: UnsafeMutableBufferPointer<UInt8>, at position: Int) -> Int {
         let length = encodedCount(input.count)
-        guard length > 0 else { return }
-        out.append(contentsOf: repeatElement(0, count: length))
+        guard length > 0 else { return position }
         input.withUnsafeBufferPointer { bytes in
             pairs.withUnsafeBufferPointer { table in
-                out.withUnsafeMutableBufferPointer { buffer in
-                    guard let base = buffer.baseAddress, let source = bytes.baseAddress, let pair = table.baseAddress
-                    else { return }
-                    var target = UnsafeMutableRawPointer(base + start)
-                    var index = 0
-                    let whole = bytes.count / 3 * 3
-                    while index < whole {
-                        let value = Int(source[index]) << 16 | Int(source[index + 1]) << 8 | Int(source[index + 2])
-                        let four = UInt32(pair[value >> 12]) | UInt32(pair[value & 0xFFF]) << 16
-                        target.storeBytes(of: four.littleEndian, as: UInt32.self)
-                        target += 4
-                        index += 3
-                    }
-                    let rest = bytes.count - whole
-                    guard rest > 0 else { return }
-                    let value = Int(source[index]) << 16 | (rest == 2 ? Int(source[index + 1]) << 8 : 0)
-                    let first = pair[value >> 12]
-                    target.storeBytes(of: UInt8(truncatingIfNeeded: first), as: UInt8.self)
-                    (target + 1).storeBytes(of: UInt8(truncatingIfNeeded: first >> 8), as: UInt8.self)
-                    let third = rest == 2 ? alphabet[value >> 6 & 0x3F] : UInt8(ascii: "=")
-                    (target + 2).storeBytes(of: third, as: UInt8.self)
-                    (target + 3).storeBytes(of: UInt8(ascii: "="), as: UInt8.self)
+                guard let base = out.baseAddress, let source = bytes.baseAddress, let pair = table.baseAddress else { return }
+                var target = UnsafeMutableRawPointer(base + position)
+                var index = 0
+                let whole = bytes.count / 3 * 3
+                while index < whole {
+                    let value = Int(source[index]) << 16 | Int(source[index + 1]) << 8 | Int(source[index + 2])
+                    let four = UInt32(pair[value >> 12]) | UInt32(pair[value & 0xFFF]) << 16
+                    target.storeBytes(of: four.littleEndian, as: UInt32.self)
+                    target += 4
+                    index += 3
                 }
+                let rest = bytes.count - whole
+                guard rest > 0 else { return }
+                let value = Int(source[index]) << 16 | (rest == 2 ? Int(source[index + 1]) << 8 : 0)
+                let first = pair[value >> 12]
+                target.storeBytes(of: UInt8(truncatingIfNeeded: first), as: UInt8.self)
+                (target + 1).storeBytes(of: UInt8(truncatingIfNeeded: first >> 8), as: UInt8.self)
+                let third = rest == 2 ? alphabet[value >> 6 & 0x3F] : UInt8(ascii: "=")
+                (target + 2).storeBytes(of: third, as: UInt8.self)
+                (target + 3).storeBytes(of: UInt8(ascii: "="), as: UInt8.self)
             }
         }
+        return position + length
     }
 }

@@ -99,7 +99,7 @@ struct Moto: Decodable, Sendable {
         let name = "s-" + UUID().uuidString.lowercased().prefix(12)
         let client = try client(admin.credentials)
         defer { Task { await client.shutdown() } }
-        _ = try await client.send(target: "CreateStream", body: Array(#"{"StreamName":"\#(name)","ShardCount":\#(shards)}"#.utf8))
+        _ = try await client.send(target: "CreateStream", body: ByteBuffer(string: #"{"StreamName":"\#(name)","ShardCount":\#(shards)}"#))
         return name
     }
 
@@ -125,7 +125,7 @@ struct Moto: Decodable, Sendable {
         }
         let description = try JSONDecoder().decode(
             Shards.self,
-            from: Data(try await client.send(target: "DescribeStream", body: Array(#"{"StreamName":"\#(stream)"}"#.utf8))))
+            from: Data(try await client.send(target: "DescribeStream", body: ByteBuffer(string: #"{"StreamName":"\#(stream)"}"#))))
         var all: [(key: String, data: [UInt8])] = []
         for shard in description.StreamDescription.Shards {
             var iterator = try JSONDecoder().decode(
@@ -133,14 +133,15 @@ struct Moto: Decodable, Sendable {
                 from: Data(
                     try await client.send(
                         target: "GetShardIterator",
-                        body: Array(#"{"StreamName":"\#(stream)","ShardId":"\#(shard.ShardId)","ShardIteratorType":"TRIM_HORIZON"}"#.utf8))
+                        body: ByteBuffer(
+                            string: #"{"StreamName":"\#(stream)","ShardId":"\#(shard.ShardId)","ShardIteratorType":"TRIM_HORIZON"}"#))
                 )
             ).ShardIterator
             while true {
                 // moto's iterators end in a newline: the body must be JSON-escaped.
                 let body = try JSONSerialization.data(withJSONObject: ["ShardIterator": iterator, "Limit": 10000])
                 let page = try JSONDecoder().decode(
-                    Records.self, from: Data(try await client.send(target: "GetRecords", body: Array(body))))
+                    Records.self, from: Data(try await client.send(target: "GetRecords", body: ByteBuffer(bytes: body))))
                 for record in page.Records {
                     all.append((record.PartitionKey, Array(Data(base64Encoded: record.Data) ?? Data())))
                 }
