@@ -238,9 +238,10 @@ public final class KinesisClient: Sendable {
             ("Content-Type", "application/x-amz-json-1.1"),
             ("X-Amz-Target", "Kinesis_20131202.\(target)"),
         ]
+        let payloadSHA256 = body.withUnsafeReadableBytes { SigV4Signer.sha256Hex($0) }
         let signed = signer.sign(
-            method: "POST", path: endpoint.path, headers: headers, payloadSHA256: body.withUnsafeReadableBytes { SigV4Signer.sha256Hex($0) },
-            credentials: credentials, date: clock())
+            method: "POST", path: endpoint.path, headers: headers, payloadSHA256: payloadSHA256, credentials: credentials,
+            date: clock())
         var request = HTTPClientRequest(url: endpoint.url)
         request.method = .POST
         for (name, value) in headers + signed.headersToAdd { request.headers.add(name: name, value: value) }

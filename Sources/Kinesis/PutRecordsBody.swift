@@ -9,8 +9,9 @@ enum PutRecordsBody {
     /// `{"StreamName":...,"Records":[{"Data":...,"PartitionKey":...},...]}`; `stream` may be
     /// a stream name or a stream ARN.
     static func putRecords(stream: String, records: [PutRecordsEntry]) -> ByteBuffer {
-        var length = streamFieldLength(stream) + recordsOpen.utf8CodeUnitCount + max(records.count - 1, 0) + close.utf8CodeUnitCount
-        for record in records { length += recordLength(record, opening: true) + 1 }
+        var length = streamFieldLength(stream) + recordsOpen.utf8CodeUnitCount + close.utf8CodeUnitCount
+        for record in records { length += recordLength(record, opening: true) + brace.utf8CodeUnitCount }
+        length += max(records.count - 1, 0) * comma.utf8CodeUnitCount
         return write(length: length) { writer in
             writer.streamField(stream)
             writer.put(recordsOpen)
