@@ -27,9 +27,9 @@ import Testing
         #expect(Self.string(input) == expected)
     }
 
-    /// Runs of plain bytes are skipped eight at a time: an escape at every position of a
-    /// longer string, and the bytes-taking form, must write what character-by-character
-    /// escaping writes.
+    /// Runs of plain bytes are skipped 32 bytes a step, then eight: an escape at every
+    /// position of a longer string (two steps of 32 and the words after), and the
+    /// bytes-taking form, must write what character-by-character escaping writes.
     @Test(arguments: ["\"", "\\", "\n", "\u{1}", "\u{1F}", "é", "😀", "\u{7F}"])
     func escapesAtEveryPositionOfALongString(_ special: String) {
         func reference(_ s: String) -> String {
@@ -46,8 +46,8 @@ import Testing
             }
             return out + "\""
         }
-        for position in 0...20 {
-            let text = String(repeating: "a", count: position) + special + String(repeating: "b", count: 20 - position)
+        for position in 0...72 {
+            let text = String(repeating: "a", count: position) + special + String(repeating: "b", count: 72 - position)
             #expect(Self.string(text) == reference(text))
             var fromBytes: [UInt8] = []
             Array(text.utf8).withUnsafeBufferPointer { JSONWriter.appendString(utf8: $0, to: &fromBytes) }
