@@ -66,7 +66,7 @@ public final class Agent: Service {
 
     public func run() async throws {
         var configuration = initial
-        var rules = try RuleSet(configuration: configuration)
+        var rules = try RuleHolder.compile(configuration)
         try await withGracefulShutdownHandler {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { await self.listenForReloads() }
@@ -94,10 +94,10 @@ public final class Agent: Service {
     private func reload() {
         events.reloading()
         let next: Configuration
-        let nextRules: RuleSet
+        let nextRules: [RuleSet]
         do {
             next = try ConfigLoader.load(path: configPath)
-            nextRules = try RuleSet(configuration: next)
+            nextRules = try RuleHolder.compile(next)
         } catch {
             logger.error("reload refused: the new configuration is invalid; the running one stays",
                 metadata: ["error": "\(error)"])
@@ -127,7 +127,7 @@ public final class Agent: Service {
 
     /// Runs one pipeline built from `configuration` until it is told to stop; drains and
     /// commits before returning why it stopped.
-    private func runPipeline(_ configuration: Configuration, _ rules: RuleSet) async throws -> StopReason {
+    private func runPipeline(_ configuration: Configuration, _ rules: [RuleSet]) async throws -> StopReason {
         let holder = RuleHolder(rules)
         current.withLock { $0 = (configuration, holder) }
         let sinkConfig = configuration.sink
@@ -258,7 +258,7 @@ public final class Agent: Service {
 /// Why a pipeline stops.
 enum StopReason: Sendable {
     case shutdown
-    case restart(Configuration, RuleSet)
+    case restart(Configuration, [RuleSet])
 }
 
 /// Carries the request to stop the running pipeline; a shutdown, once posted, stays.

@@ -6,17 +6,27 @@ import Rules
 import Sinks
 import Synchronization
 
-/// The rules currently in force, swapped whole on a reload.
+/// The rules currently in force, swapped whole on a reload: the configuration's rules
+/// compiled once per part a batch is mapped in (one per core), so that the parts mapped
+/// at once each read a rule set of their own (see `RuleSet` on why that matters).
 final class RuleHolder: Sendable {
-    private let rules: Mutex<RuleSet>
+    private let rules: Mutex<[RuleSet]>
 
-    init(_ rules: RuleSet) {
+    /// Compiles the rules of `configuration`, `InputPump.maximumParts` times.
+    static func compile(_ configuration: Configuration) throws(ConfigError) -> [RuleSet] {
+        var sets: [RuleSet] = []
+        for _ in 0..<InputPump.maximumParts { sets.append(try RuleSet(configuration: configuration)) }
+        return sets
+    }
+
+    init(_ rules: [RuleSet]) {
         self.rules = Mutex(rules)
     }
 
-    var current: RuleSet { rules.withLock { $0 } }
+    /// The rule sets in force, one per part (never empty).
+    var current: [RuleSet] { rules.withLock { $0 } }
 
-    func replace(_ new: RuleSet) {
+    func replace(_ new: [RuleSet]) {
         rules.withLock { $0 = new }
     }
 }
@@ -63,20 +73,21 @@ final class InputPump: Sendable {
     /// most of an input's work), and the parts are joined back in reading order.
     func deliver(_ lines: [InputLine]) async {
         guard !lines.isEmpty else { return }
-        let ruleSet = rules.current
+        let ruleSets = rules.current
         let readTime = Date()
         let readAt = ContinuousClock.now
         let parts = Self.split(lines.count)
         var mapped: [MappedPart]
         if parts.count == 1 {
-            mapped = [map(lines[...], ruleSet, readTime: readTime, readAt: readAt)]
+            mapped = [map(lines[...], ruleSets[0], readTime: readTime, readAt: readAt)]
         } else {
             mapped = await withTaskGroup(of: (Int, MappedPart).self) { group -> [MappedPart] in
                 for (index, range) in parts.enumerated().dropFirst() {
+                    let ruleSet = ruleSets[index % ruleSets.count]
                     group.addTask { (index, self.map(lines[range], ruleSet, readTime: readTime, readAt: readAt)) }
                 }
                 var results = [MappedPart](repeating: MappedPart(), count: parts.count)
-                results[0] = map(lines[parts[0]], ruleSet, readTime: readTime, readAt: readAt)
+                results[0] = map(lines[parts[0]], ruleSets[0], readTime: readTime, readAt: readAt)
                 for await (index, part) in group { results[index] = part }
                 return results
             }

@@ -8,17 +8,18 @@ import Glibc
 /// Random UUID v4s for event ids and default partition keys. The bytes come from the
 /// kernel's random source like `SystemRandomNumberGenerator`'s, but fetched 4 KiB at a
 /// time: one `getrandom` call per 128 UUIDs instead of two per UUID, which otherwise
-/// costs more than all the rest of mapping a line.
-enum EventIDs {
-    private static let pool = Mutex(RandomPool())
+/// costs more than all the rest of mapping a line. Each rule set has a source of its own,
+/// so that rule sets mapping on different cores do not take turns on one lock.
+final class EventIDs: Sendable {
+    private let pool = Mutex(RandomPool())
 
     /// A fresh id.
-    static func make() -> String {
+    func make() -> String {
         pool.withLock { UUIDv4.make(using: &$0) }
     }
 
     /// A fresh id and a fresh, different, partition key.
-    static func makePair() -> (id: String, key: String) {
+    func makePair() -> (id: String, key: String) {
         pool.withLock { (UUIDv4.make(using: &$0), UUIDv4.make(using: &$0)) }
     }
 }

@@ -7,6 +7,12 @@ import LKEvent
 /// (an NDJSON line, or a journald entry as `journalctl -o json` prints it) into zero, one
 /// or more lk events. Safe to share between tasks.
 ///
+/// Rule sets compiled from one configuration share nothing that mapping touches: each has
+/// its own copies of the rule names and the producer id and its own source of ids. Mapping
+/// on several cores at once, each core with a rule set of its own, then never contends for
+/// a reference count or a lock (with one shared set, the cores' atomic reference-count
+/// updates on the same objects cost a tenth of the agent's CPU time).
+///
 /// Rules are tried in order; the first that matches makes the event unless it says
 /// `continue: true`, in which case later rules may make more events from the same line.
 /// A line is one unit: if any matching rule cannot map it (a missing `type` or
@@ -22,6 +28,7 @@ public final class RuleSet: Sendable {
     /// The rules that apply to an input the configuration does not name.
     private let unrestricted: InputRules
     let producerId: String
+    private let ids = EventIDs()
 
     /// The rules of one input, with what matching them needs. A class: it is looked up
     /// and passed along for every line, and one reference is cheaper to pass than its arrays.
@@ -64,7 +71,7 @@ public final class RuleSet: Sendable {
         self.byInput = byInput
         self.unrestricted = InputRules(
             compiled.filter { $0.inputs.isEmpty }, program: program, isJournald: false, parseMessage: false)
-        self.producerId = configuration.producerId
+        self.producerId = configuration.producerId.unshared
     }
 
     /// Maps one line read from input `input` at `readTime`.
@@ -91,7 +98,7 @@ public final class RuleSet: Sendable {
             let whole = line.raw(at: JSONDocument.rootIndex)
             return view.withView { fields in
                 PatternMatcher.with(program, fields) { matcher in
-                    Self.apply(inputRules, matcher, wholeLine: whole, defaultTime: time, producerId: producerId)
+                    Self.apply(inputRules, matcher, wholeLine: whole, defaultTime: time, producerId: producerId, ids: ids)
                 }
             }
         }
@@ -99,7 +106,7 @@ public final class RuleSet: Sendable {
 
     private static func apply(
         _ inputRules: InputRules, _ matcher: PatternMatcher, wholeLine: UnsafeBufferPointer<UInt8>, defaultTime: Date,
-        producerId: String
+        producerId: String, ids: EventIDs
     ) -> MapResult {
         var events: [MappedEvent] = []
         let row = inputRules.index?.row(for: matcher)
@@ -107,7 +114,9 @@ public final class RuleSet: Sendable {
             if let row, let index = inputRules.index, !index.allows(row: row, rule: i) { continue }
             guard root < 0 || matcher.matches(root: root) else { continue }
             let rule = inputRules.rules[i]
-            switch rule.makeEvent(TemplateLine(matcher), wholeLine: wholeLine, defaultTime: defaultTime, producerId: producerId) {
+            let made = rule.makeEvent(
+                TemplateLine(matcher), wholeLine: wholeLine, defaultTime: defaultTime, producerId: producerId, ids: ids)
+            switch made {
             case .success(let event): events.append(event)
             case .failure(let failure): return .mappingError(rule: rule.name, message: failure.message)
             }
@@ -182,7 +191,7 @@ final class CompiledRule: Sendable {
 
     init(_ rule: RuleConfig, locations: SourceLocations, program: PatternProgram.Builder) throws(ConfigError) {
         let path = "rules.\(rule.index)"
-        name = rule.name
+        name = rule.name.unshared
         inputs = rule.inputs
         continues = rule.continue
         if let match = rule.match {
@@ -240,7 +249,8 @@ final class CompiledRule: Sendable {
     /// see (for journald with `parse_message: json`, the entry plus `message`);
     /// `wholeLine` is the line as read, the default `data`.
     func makeEvent(
-        _ line: TemplateLine, wholeLine: UnsafeBufferPointer<UInt8>, defaultTime: Date, producerId: String
+        _ line: TemplateLine, wholeLine: UnsafeBufferPointer<UInt8>, defaultTime: Date, producerId: String,
+        ids: EventIDs
     ) -> Result<MappedEvent, MappingFailure> {
         let typeText: String
         switch type.render(line) {
@@ -282,9 +292,9 @@ final class CompiledRule: Sendable {
         let dataBytes = data.render(line, wholeLine: wholeLine)
         let id: String
         if key == nil {
-            (id, key) = EventIDs.makePair()
+            (id, key) = ids.makePair()
         } else {
-            id = EventIDs.make()
+            id = ids.make()
         }
         do {
             let event = try LKEvent(
@@ -330,6 +340,12 @@ extension CompiledRule {
         case .problem(let why): return .problem(why)
         }
     }
+}
+
+extension String {
+    /// The same text in storage of its own: a copy of a long string otherwise shares the
+    /// original's buffer, and its reference count, with every other copy.
+    var unshared: String { String(decoding: Array(utf8), as: UTF8.self) }
 }
 
 /// Why a matched line could not become an event.

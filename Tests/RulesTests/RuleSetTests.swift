@@ -45,6 +45,31 @@ import Testing
         #expect(Self.events(Self.map(rules, #"{"k":"z"}"#)).map(\.rule) == ["c"])
     }
 
+    @Test func ruleSetsOfOneConfigurationShareNoStringStorage() throws {
+        // Long enough not to fit in a small string, so each copy has a buffer to share.
+        let yaml = """
+            producer_id: billing-legacy@host-0042.eu-west-1
+            sink: { type: stdout }
+            inputs: [ { name: app, type: file, paths: ["/var/log/app.ndjson"] } ]
+            rules: [ { name: payment-captured-by-the-legacy-gateway, event: { type: t } } ]
+            """
+        let configuration = try ConfigLoader.load(yaml: yaml, file: "t.yaml", environment: [:])
+        let first = try RuleSet(configuration: configuration)
+        let second = try RuleSet(configuration: configuration)
+        let a = try #require(Self.events(Self.map(first, "{}")).first)
+        let b = try #require(Self.events(Self.map(second, "{}")).first)
+        #expect((a.event.producerId, a.rule) == (b.event.producerId, b.rule))
+        func buffer(_ text: String) -> UnsafeRawPointer? {
+            var text = text
+            return text.withUTF8 { UnsafeRawPointer($0.baseAddress) }
+        }
+        #expect(buffer(a.event.producerId) != buffer(b.event.producerId))
+        #expect(buffer(a.rule) != buffer(b.rule))
+        #expect(buffer(a.event.producerId) != buffer(configuration.producerId))
+        #expect(buffer(a.event.producerId) == buffer(Self.events(Self.map(first, "{}"))[0].event.producerId),
+            "one rule set hands out its own copy every time")
+    }
+
     @Test func inputRestrictions() throws {
         let rules = try Self.rules("""
               - { name: only-other, input: other, event: { type: O } }
