@@ -6,10 +6,14 @@ import Synchronization
 /// A single request larger than the whole budget is let through when nothing else is
 /// held, so that it can never wait forever. The budget is given back when the lines'
 /// checkpoints are committed, so it also bounds what a crash can send twice.
+///
+/// Once half the budget is held, each request calls `onPressure` (a commit would give
+/// budget back): the commit then runs while the other half is still free, instead of
+/// after the input has stopped.
 final class FlowControl: Sendable {
     let maxEvents: Int
     let maxBytes: Int
-    /// Called when a request has to wait: a commit would give budget back.
+    /// Called when a request finds the budget half full or has to wait.
     private let onPressure: @Sendable () -> Void
     private let state = Mutex(State())
 
@@ -37,16 +41,16 @@ final class FlowControl: Sendable {
     /// (an input stopping while the sink is stalled).
     func acquire(events: Int, bytes: Int) async -> Bool {
         guard events > 0 || bytes > 0 else { return true }
-        let admitted = state.withLock { s -> Bool in
+        let (admitted, halfFull) = state.withLock { s -> (Bool, Bool) in
             if s.waiters.isEmpty && fits(s, events, bytes) {
                 s.events += events
                 s.bytes += bytes
-                return true
+                return (true, 2 * s.events >= maxEvents || 2 * s.bytes >= maxBytes)
             }
-            return false
+            return (false, true)
         }
+        if halfFull { onPressure() }
         if admitted { return true }
-        onPressure()
         let id = UInt64.random(in: 0...UInt64.max)
         return await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in

@@ -49,6 +49,9 @@ final class InputPump: Sendable {
     private let counters: PipelineMetrics.InputCounters
     private let logger: Logger
     private let warnings = RateLimitedLog(interval: .seconds(10))
+    /// Since when `deliver` waits for budget, or nil; the commit loop counts a long wait
+    /// as it goes, so that the metric shows a stalled sink while it lasts.
+    private let waitingSince = Mutex<ContinuousClock.Instant?>(nil)
 
     init(
         name: String, rules: RuleHolder, sender: Sender, flow: FlowControl, sink: SinkConfig, metrics: PipelineMetrics,
@@ -106,7 +109,10 @@ final class InputPump: Sendable {
         if total.mappingErrors > 0 { counters.mappingErrors.increment(by: total.mappingErrors) }
         // Cancelled while waiting: the input is stopping; these lines are not registered,
         // so nothing at or after them is committed and they are read again next time.
-        guard await flow.acquire(events: events, bytes: total.bytes) else { return }
+        waitingSince.withLock { $0 = .now }
+        let admitted = await flow.acquire(events: events, bytes: total.bytes)
+        countBlocked(stillWaiting: false)
+        guard admitted else { return }
         let ticket = tracker.register(events: events, bytes: total.bytes, checkpoints: Self.lastCheckpoints(of: lines))
         guard events > 0 else { return }
         // Each part's records go to the sender as they are, in order: joining them would copy each.
@@ -218,6 +224,19 @@ final class InputPump: Sendable {
         return part
     }
 
+    /// Adds the time waited for budget since `waitingSince` to the input's counter; while
+    /// the wait goes on (`stillWaiting`), counts it so far and keeps counting from now.
+    private func countBlocked(stillWaiting: Bool) {
+        let now = ContinuousClock.now
+        let waited = waitingSince.withLock { since -> Duration in
+            guard let start = since else { return .zero }
+            since = stillWaiting ? now : nil
+            return now - start
+        }
+        guard waited > .zero else { return }
+        counters.blocked.increment(by: Double(waited.components.seconds) + Double(waited.components.attoseconds) * 1e-18)
+    }
+
     /// Counts `count` events of `rule` (a rule set has a few dozen rules at most, and a
     /// rule's name is the same string each time, so the comparison is cheap).
     private static func count(_ rule: String, _ count: Int, in counts: inout [(rule: String, count: Int)]) {
@@ -228,11 +247,13 @@ final class InputPump: Sendable {
         }
     }
 
-    /// Hands what became committable to the input's committer, writes it, and then
-    /// releases the flow budget of the lines it covers. A failed write is logged and the
-    /// budget released all the same (the agent keeps going; a crash before the next good
-    /// write would send those events again).
+    /// Counts the time the input has been waiting for budget so far; hands what became
+    /// committable to the input's committer, writes it, and then releases the flow budget
+    /// of the lines it covers. A failed write is logged and the budget released all the
+    /// same (the agent keeps going; a crash before the next good write would send those
+    /// events again).
     func commit(_ committer: CheckpointCommitter) async {
+        countBlocked(stillWaiting: true)
         let advanced = tracker.takeAdvanced()
         if !advanced.checkpoints.isEmpty { await committer.advance(advanced.checkpoints) }
         do {

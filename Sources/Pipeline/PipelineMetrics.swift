@@ -26,6 +26,8 @@ final class PipelineMetrics: Sendable {
         let invalid: Counter
         let mappingErrors: Counter
         let commits: Counter
+        /// Time the input waited for room in the buffer budget (backpressure).
+        let blocked: FloatingPointCounter
 
         init(input: String) {
             lines = Counter(label: "lk_lines_read_total", dimensions: [("input", input)])
@@ -34,6 +36,7 @@ final class PipelineMetrics: Sendable {
             invalid = Counter(label: "lk_lines_invalid_total", dimensions: [("input", input), ("reason", "invalid")])
             mappingErrors = Counter(label: "lk_lines_invalid_total", dimensions: [("input", input), ("reason", "mapping_error")])
             commits = Counter(label: "lk_checkpoint_commits_total", dimensions: [("input", input)])
+            blocked = FloatingPointCounter(label: "lk_input_blocked_seconds_total", dimensions: [("input", input)])
         }
     }
 

@@ -1,4 +1,5 @@
 import Checkpoints
+import Synchronization
 import Testing
 
 @testable import Pipeline
@@ -121,6 +122,24 @@ import Testing
         #expect(await flow.acquire(events: 1, bytes: 5000))
         flow.release(events: 1, bytes: 5000)
         #expect(flow.held.events == 0)
+    }
+
+    @Test func pressureIsSignalledFromHalfTheBudgetOnAndWhileWaiting() async {
+        let pokes = Mutex(0)
+        let flow = FlowControl(maxEvents: 10, maxBytes: 1000, onPressure: { pokes.withLock { $0 += 1 } })
+        #expect(await flow.acquire(events: 4, bytes: 100))
+        #expect(pokes.withLock { $0 } == 0, "under half of both limits: no commit needed yet")
+        #expect(await flow.acquire(events: 1, bytes: 100))
+        #expect(pokes.withLock { $0 } == 1, "5 of 10 events held")
+        flow.release(events: 5, bytes: 200)
+        #expect(await flow.acquire(events: 1, bytes: 500))
+        #expect(pokes.withLock { $0 } == 2, "500 of 1000 bytes held")
+        #expect(await flow.acquire(events: 4, bytes: 100))
+        let waiting = Task { await flow.acquire(events: 6, bytes: 10) }
+        while pokes.withLock({ $0 }) < 4 { await Task.yield() }
+        flow.release(events: 5, bytes: 600)
+        #expect(await waiting.value)
+        #expect(flow.held.events == 6)
     }
 
     @Test func cancellationStopsTheWaitAndHoldsNothing() async {

@@ -165,3 +165,48 @@ def test_metrics_address_in_use_fails_with_a_clear_message(start_agent, workspac
         code = agent.process.wait(timeout=30)
         assert code == 2
         assert f"metrics_listen 127.0.0.1:{port}" in agent.log()
+
+
+def test_a_slow_sink_shows_as_time_the_input_waits_for_budget(start_agent, workspace, fault_proxy, kinesis_stream,
+                                                               aws_env):
+    """Backpressure is visible: while Kinesis holds every request and the buffer budget is
+    full, the input stops reading and lk_input_blocked_seconds_total grows; once Kinesis
+    answers at once again, everything is delivered."""
+    log = workspace / "logs" / "orders.ndjson"
+    log.touch()
+    fault_proxy.stall(1.5, count=None)
+    agent = start_agent(f"""
+producer_id: "test@host"
+state_directory: "{workspace}/state"
+metrics_listen: "127.0.0.1:{{metrics_port}}"
+sink:
+  type: kinesis
+  stream: {kinesis_stream}
+  endpoint: "{fault_proxy.url}"
+  max_in_flight: 2
+  batch: {{ max_records: 10, max_delay: 10ms }}
+  max_buffered_events: 40
+inputs:
+  - {{ name: app, type: file, paths: ["{log}"], start_at: beginning }}
+rules:
+  - {{ name: order-created, event: {{ type: order-created, partition_key: "${{order.id}}" }} }}
+""", extra_env=aws_env)
+    agent.wait_ready()
+    app = dict(input="app")
+    # Ten appends of 30 lines: the first fills most of the budget of 40 events, the second
+    # waits for it (every request is held 1.5 s), and the input reads no further meanwhile.
+    for start in range(0, 300, 30):
+        with log.open("a") as f:
+            f.write("\n".join(lines("create", 30, start=start)) + "\n")
+        time.sleep(0.05)
+    time.sleep(2.5)
+    samples = agent.scrape()
+    assert sample(samples, "lk_input_blocked_seconds_total", **app) > 1.0, "counted while the wait goes on"
+    assert sample(samples, "lk_lines_read_total", **app) < 300, "the input stopped reading at the budget"
+
+    fault_proxy.clear_faults()
+    wait_until(lambda: sample(agent.scrape(), "lk_records_put_total") == 300, timeout=30, what="300 records put")
+    blocked = sample(agent.scrape(), "lk_input_blocked_seconds_total", **app)
+    assert agent.stop() == 0
+    assert len(fault_proxy.accepted_records()) == 300
+    assert blocked > 1.0
