@@ -21,7 +21,7 @@ struct RecordQueue {
     }
 
     mutating func append(_ record: consuming Outbound) {
-        records.append(record)
+        records.append(consume record)
     }
 
     /// Puts a record back in front (a retry, or a record isolated after a refused request).
@@ -35,7 +35,7 @@ struct RecordQueue {
             head = room
         }
         head -= 1
-        records[head] = record
+        records[head] = consume record
     }
 
     mutating func popFirst() -> Outbound? {

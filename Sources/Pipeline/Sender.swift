@@ -130,14 +130,14 @@ actor Sender {
             var item = Outbound.placeholder
             swap(&item, &items[index])
             guard item.ordered else {
-                makeReady(item)
+                makeReady(consume item)
                 continue
             }
             if let entry = busyKeys.index(forKey: item.record.partitionKey) {
-                busyKeys.values[entry].append(item)
+                busyKeys.values[entry].append(consume item)
             } else {
                 busyKeys[item.record.partitionKey] = RecordQueue()
-                makeReady(item)
+                makeReady(consume item)
             }
         }
     }
