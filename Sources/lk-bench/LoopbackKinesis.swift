@@ -331,25 +331,26 @@ final class LoopbackEndpoint: Sendable {
     private static func record(_ view: JSONView, _ index: Int, position: Int, stampKey: [UInt8]?) -> Result<
         ParsedRecord, RequestFailure
     > {
-        let at = "record \(position)"
+        // Named only in a refusal: formatting it for every record costs more than checking it.
+        func at() -> String { "record \(position)" }
         guard view.kind(at: index) == .object else {
-            return .failure(RequestFailure(code: "SerializationException", message: "\(at) is not an object"))
+            return .failure(RequestFailure(code: "SerializationException", message: "\(at()) is not an object"))
         }
         // The key's length in bytes and in characters (code points: bytes that do not
         // continue a UTF-8 sequence), read from the body without making a string.
         guard let keyIndex = member(view, index, "PartitionKey"),
             let (keyBytes, keyLength) = view.withStringBytes(at: keyIndex, { ($0.count, $0.count { $0 & 0xC0 != 0x80 }) })
         else {
-            return .failure(RequestFailure(code: "ValidationException", message: "\(at): PartitionKey (a string) is required"))
+            return .failure(RequestFailure(code: "ValidationException", message: "\(at()): PartitionKey (a string) is required"))
         }
         guard (1...maxPartitionKeyLength).contains(keyLength) else {
             return .failure(
                 RequestFailure(
                     code: "ValidationException",
-                    message: "\(at): PartitionKey has \(keyLength) characters; it must have 1 to \(maxPartitionKeyLength)"))
+                    message: "\(at()): PartitionKey has \(keyLength) characters; it must have 1 to \(maxPartitionKeyLength)"))
         }
         guard let dataIndex = member(view, index, "Data"), view.kind(at: dataIndex) == .string else {
-            return .failure(RequestFailure(code: "ValidationException", message: "\(at): Data (a base64 string) is required"))
+            return .failure(RequestFailure(code: "ValidationException", message: "\(at()): Data (a base64 string) is required"))
         }
         let decoded = view.withStringBytes(at: dataIndex) { base64 -> (length: Int?, stamp: Int64?) in
             guard let length = decodedLength(base64) else { return (nil, nil) }
@@ -357,14 +358,14 @@ final class LoopbackEndpoint: Sendable {
             return (length, stamp(in: base64, key: stampKey))
         }
         guard let decoded, let length = decoded.length else {
-            return .failure(RequestFailure(code: "SerializationException", message: "\(at): Data is not valid base64"))
+            return .failure(RequestFailure(code: "SerializationException", message: "\(at()): Data is not valid base64"))
         }
         let size = length + keyBytes
         guard size <= maxRecordBytes else {
             return .failure(
                 RequestFailure(
                     code: "ValidationException",
-                    message: "\(at): data and key have \(size) bytes; at most \(maxRecordBytes) are allowed"))
+                    message: "\(at()): data and key have \(size) bytes; at most \(maxRecordBytes) are allowed"))
         }
         return .success(ParsedRecord(bytes: size, stamp: decoded.stamp))
     }
@@ -456,7 +457,7 @@ final class LoopbackEndpoint: Sendable {
             if index > 0 { out.append(UInt8(ascii: ",")) }
             switch outcome {
             case .accepted(let sequence):
-                out += #"{"SequenceNumber":""#.utf8
+                out += sequenceNumberKey
                 appendSequenceNumber(sequence, to: &out)
                 out += success
             case .throttled:
@@ -469,22 +470,25 @@ final class LoopbackEndpoint: Sendable {
         return out
     }
 
+    private static let sequenceNumberKey = Array(#"{"SequenceNumber":""#.utf8)
+    private static let sequencePrefix = Array("495903382714902566085596925383".utf8)
+
     static func throttleMessage(_ stream: String) -> String {
         "Rate exceeded for shard \(shardId) in stream \(stream) under account 123456789012."
     }
 
     /// A 56-digit sequence number, as Kinesis writes them, increasing with `sequence`.
     static func appendSequenceNumber(_ sequence: UInt64, to out: inout [UInt8]) {
-        out += "495903382714902566085596925383".utf8
-        var digits = [UInt8](repeating: UInt8(ascii: "0"), count: 26)
+        out += sequencePrefix
+        let start = out.count
+        out.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: 26))
         var rest = sequence
-        var position = digits.count - 1
-        while rest > 0 && position >= 0 {
-            digits[position] = UInt8(ascii: "0") + UInt8(rest % 10)
+        var position = out.count - 1
+        while rest > 0 && position >= start {
+            out[position] = UInt8(ascii: "0") + UInt8(rest % 10)
             rest /= 10
             position -= 1
         }
-        out += digits
     }
 
     // MARK: Reports
