@@ -3,11 +3,12 @@
 enum ByteScan {
     /// How many bytes from `pointer` on (of `count`) need no attention: none of them is
     /// `"`, `\\` or below 0x20 — or, with `orNonASCII`, above 0x7F (the parser validates
-    /// UTF-8 byte by byte; the writer copies it as it is). Whole words only: when it
-    /// returns `n`, byte `n` is such a byte, or `n == count`, or fewer than eight bytes
-    /// are left after `n` (the caller looks at those one by one).
+    /// UTF-8 byte by byte; the writer copies it as it is). When it returns `n`, byte `n`
+    /// is such a byte, or `n == count`.
     ///
-    /// Long runs (base64, messages) go 32 bytes a step, shorter ones eight.
+    /// Long runs (base64, messages) go 32 bytes a step, shorter ones eight; the last few
+    /// bytes in one more word that ends at `count` (so a 36-byte UUID takes two steps, not
+    /// one and four bytes), and a text shorter than a word byte by byte.
     @inline(__always)
     static func plainPrefix(_ pointer: UnsafeRawPointer, count: Int, orNonASCII: Bool) -> Int {
         var n = 0
@@ -29,7 +30,23 @@ enum ByteScan {
             if m != 0 { return n + m.trailingZeroBitCount >> 3 }
             n += 8
         }
+        guard n < count else { return n }
+        if count >= 8 {
+            // The word ending at `count` overlaps bytes already found plain; those start no
+            // borrow, so once they are shifted out the lowest mark left is exact.
+            let scanned = 8 - (count - n)
+            let m = marks(pointer + (count - 8), orNonASCII: orNonASCII) >> UInt64(8 * scanned)
+            return m != 0 ? n + m.trailingZeroBitCount >> 3 : count
+        }
+        while n < count && !isSpecial(pointer.load(fromByteOffset: n, as: UInt8.self), orNonASCII: orNonASCII) {
+            n += 1
+        }
         return n
+    }
+
+    @inline(__always)
+    private static func isSpecial(_ byte: UInt8, orNonASCII: Bool) -> Bool {
+        byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte < 0x20 || (orNonASCII && byte > 0x7F)
     }
 
     /// The eight bytes at `pointer` with the high bit of each byte that needs attention set.
