@@ -1,9 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// Index-based reading of a parsed `JSONDocument` without reference counting, for hot loops
 /// (the rule matcher, templates). A value is named by its tape index
 /// (`JSONDocument.rootIndex` for the top-level value).
@@ -101,7 +95,7 @@ public struct JSONView {
         }
         guard end - start == wanted.count else { return false }
         guard let base = bytes.baseAddress, let other = wanted.baseAddress else { return wanted.isEmpty }
-        return memcmp(base + start, other, wanted.count) == 0
+        return ByteCompare.equal(base + start, other, count: wanted.count)
     }
 
     /// Calls `body` with the decoded UTF-8 text of the string at `index` (without copying

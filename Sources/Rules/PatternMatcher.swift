@@ -1,9 +1,5 @@
 import JSON
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// Matches a `PatternProgram`'s patterns against one parsed line, with EventBridge's
 /// semantics:
 ///
@@ -315,7 +311,7 @@ struct PatternMatcher {
     private func equal(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
         guard a.count == b.count else { return false }
         guard let x = a.baseAddress, let y = b.baseAddress else { return true }
-        return memcmp(x, y, a.count) == 0
+        return ByteCompare.equal(x, y, count: a.count)
     }
 
     @inline(__always)

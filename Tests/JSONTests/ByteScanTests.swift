@@ -60,3 +60,30 @@ import Testing
         }
     }
 }
+
+/// Short-run equality must agree with a byte-by-byte comparison for every length around
+/// its word sizes, whichever byte differs.
+@Suite struct ByteCompareTests {
+    @Test func agreesWithBytewiseEqualityAtEveryLengthAndDifference() {
+        for count in 0...40 {
+            let base = (0..<count).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 11) }
+            #expect(Self.equal(base, base))
+            for position in 0..<count {
+                for flip: UInt8 in [0x01, 0x80, 0xFF] {
+                    var other = base
+                    other[position] ^= flip
+                    if Self.equal(base, other) { Issue.record("length \(count): a difference at \(position) passed") }
+                }
+            }
+        }
+    }
+
+    static func equal(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        a.withUnsafeBytes { x in
+            b.withUnsafeBytes { y in
+                guard let p = x.baseAddress, let q = y.baseAddress else { return a.count == b.count }
+                return ByteCompare.equal(p, q, count: a.count)
+            }
+        }
+    }
+}
