@@ -182,12 +182,15 @@ final class InputPump: Sendable {
     ) -> MappedPart {
         var part = MappedPart()
         part.outbound.reserveCapacity(lines.count)
-        // Lines and events are read in place, by index: a copy of either costs a reference
-        // count change per string and array they hold.
+        // One array takes each line's events in turn. Lines and events are read in place,
+        // by index: a copy of either costs a reference count change per string and array
+        // they hold.
+        var events: [MappedEvent] = []
         for index in lines.indices {
             part.tally.lineBytes += lines[index].bytes.count
-            switch ruleSet.map(line: lines[index].bytes, input: name, readTime: readTime) {
-            case .events(let events):
+            events.removeAll(keepingCapacity: true)
+            switch ruleSet.map(line: lines[index].bytes, input: name, readTime: readTime, into: &events) {
+            case .mapped:
                 for k in events.indices {
                     Self.count(events[k].rule, 1, in: &part.tally.eventsPerRule)
                     let data = events[k].event.encoded()

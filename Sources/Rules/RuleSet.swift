@@ -76,6 +76,21 @@ public final class RuleSet: Sendable {
 
     /// Maps one line read from input `input` at `readTime`.
     public func map(line: some Collection<UInt8>, input: String, readTime: Date) -> MapResult {
+        var events: [MappedEvent] = []
+        switch map(line: line, input: input, readTime: readTime, into: &events) {
+        case .mapped: return .events(events)
+        case .unmatched: return .unmatched
+        case .invalid(let reason): return .invalid(reason)
+        case .mappingError(let rule, let message): return .mappingError(rule: rule, message: message)
+        }
+    }
+
+    /// Maps one line like `map(line:input:readTime:)`, but appends its events to `events`
+    /// instead of returning an array of its own: a caller mapping many lines reuses one
+    /// array. Unless the answer is `.mapped`, `events` is left as it was.
+    public func map(
+        line: some Collection<UInt8>, input: String, readTime: Date, into events: inout [MappedEvent]
+    ) -> LineOutcome {
         let inputRules = byInput[input] ?? unrestricted
         let document: JSONDocument
         do {
@@ -98,7 +113,9 @@ public final class RuleSet: Sendable {
             let whole = line.raw(at: JSONDocument.rootIndex)
             return view.withView { fields in
                 PatternMatcher.with(program, fields) { matcher in
-                    Self.apply(inputRules, matcher, wholeLine: whole, defaultTime: time, producerId: producerId, ids: ids)
+                    Self.apply(
+                        inputRules, matcher, wholeLine: whole, defaultTime: time, producerId: producerId, ids: ids,
+                        into: &events)
                 }
             }
         }
@@ -106,23 +123,24 @@ public final class RuleSet: Sendable {
 
     private static func apply(
         _ inputRules: InputRules, _ matcher: PatternMatcher, wholeLine: UnsafeBufferPointer<UInt8>, defaultTime: Date,
-        producerId: String, ids: EventIDs
-    ) -> MapResult {
-        var events: [MappedEvent] = []
+        producerId: String, ids: EventIDs, into events: inout [MappedEvent]
+    ) -> LineOutcome {
+        let start = events.count
         let row = inputRules.index?.row(for: matcher)
         for (i, root) in inputRules.roots.enumerated() {
             if let row, let index = inputRules.index, !index.allows(row: row, rule: i) { continue }
             guard root < 0 || matcher.matches(root: root) else { continue }
             let rule = inputRules.rules[i]
-            let made = rule.makeEvent(
-                TemplateLine(matcher), wholeLine: wholeLine, defaultTime: defaultTime, producerId: producerId, ids: ids)
-            switch made {
-            case .success(let event): events.append(event)
-            case .failure(let failure): return .mappingError(rule: rule.name, message: failure.message)
+            let failure = rule.makeEvent(
+                TemplateLine(matcher), wholeLine: wholeLine, defaultTime: defaultTime, producerId: producerId, ids: ids,
+                into: &events)
+            if let failure {
+                events.removeSubrange(start...)
+                return .mappingError(rule: rule.name, message: failure.message)
             }
             if !rule.continues { break }
         }
-        return events.isEmpty ? .unmatched : .events(events)
+        return events.count > start ? .mapped : .unmatched
     }
 
     static func explain(_ error: JSONError) -> String {
@@ -157,6 +175,16 @@ public enum MapResult: Sendable, Equatable {
     /// logged with this reason (e.g. `invalid JSON at byte 31 (...)`).
     case invalid(String)
     /// A matching rule could not make its event (e.g. the `type` path is absent).
+    case mappingError(rule: String, message: String)
+}
+
+/// What one line became when its events go into the caller's array
+/// (`RuleSet.map(line:input:readTime:into:)`).
+public enum LineOutcome: Sendable, Equatable {
+    /// The matching rules made events, appended in rule order.
+    case mapped
+    case unmatched
+    case invalid(String)
     case mappingError(rule: String, message: String)
 }
 
@@ -245,27 +273,28 @@ final class CompiledRule: Sendable {
         }
     }
 
-    /// Makes this rule's event from a line it matched. `line` is what patterns and templates
-    /// see (for journald with `parse_message: json`, the entry plus `message`);
-    /// `wholeLine` is the line as read, the default `data`.
+    /// Makes this rule's event from a line it matched and appends it to `events`, or says
+    /// why it cannot. `line` is what patterns and templates see (for journald with
+    /// `parse_message: json`, the entry plus `message`); `wholeLine` is the line as read,
+    /// the default `data`.
     func makeEvent(
         _ line: TemplateLine, wholeLine: UnsafeBufferPointer<UInt8>, defaultTime: Date, producerId: String,
-        ids: EventIDs
-    ) -> Result<MappedEvent, MappingFailure> {
+        ids: EventIDs, into events: inout [MappedEvent]
+    ) -> MappingFailure? {
         let typeText: String
         switch type.render(line) {
         case .text(let t): typeText = t
-        case .nothing(let path): return .failure(MappingFailure("type: ${\(path)} is absent or null in this line"))
-        case .problem(let why): return .failure(MappingFailure("type: \(why)"))
+        case .nothing(let path): return MappingFailure("type: ${\(path)} is absent or null in this line")
+        case .problem(let why): return MappingFailure("type: \(why)")
         }
-        guard !typeText.isEmpty else { return .failure(MappingFailure("type: \"\(type.source)\" gives an empty type")) }
+        guard !typeText.isEmpty else { return MappingFailure("type: \"\(type.source)\" gives an empty type") }
 
         var key: String?
         if let partitionKey {
             switch partitionKey.render(line) {
             case .text(let t): key = t
-            case .nothing(let path): return .failure(MappingFailure("partition_key: ${\(path)} is absent or null in this line"))
-            case .problem(let why): return .failure(MappingFailure("partition_key: \(why)"))
+            case .nothing(let path): return MappingFailure("partition_key: ${\(path)} is absent or null in this line")
+            case .problem(let why): return MappingFailure("partition_key: \(why)")
             }
         }
 
@@ -274,7 +303,7 @@ final class CompiledRule: Sendable {
             switch userId.render(line) {
             case .text(let t): user = t
             case .nothing: user = nil
-            case .problem(let why): return .failure(MappingFailure("user_id: \(why)"))
+            case .problem(let why): return MappingFailure("user_id: \(why)")
             }
         }
 
@@ -283,9 +312,9 @@ final class CompiledRule: Sendable {
             switch Self.renderTime(timestamp, line) {
             case .time(let parsed): time = parsed
             case .notATime(let t):
-                return .failure(MappingFailure("timestamp: '\(t)' is not an ISO-8601 time with a zone or an epoch number"))
+                return MappingFailure("timestamp: '\(t)' is not an ISO-8601 time with a zone or an epoch number")
             case .nothing: break
-            case .problem(let why): return .failure(MappingFailure("timestamp: \(why)"))
+            case .problem(let why): return MappingFailure("timestamp: \(why)")
             }
         }
 
@@ -300,9 +329,10 @@ final class CompiledRule: Sendable {
             let event = try LKEvent(
                 id: id, type: typeText, data: RawJSON(bytesAlreadyValid: dataBytes), timestamp: time, userId: user,
                 producerId: producerId, partitionKey: key)
-            return .success(MappedEvent(event: event, rule: name, explicitKey: partitionKey != nil))
+            events.append(MappedEvent(event: event, rule: name, explicitKey: partitionKey != nil))
+            return nil
         } catch {
-            return .failure(MappingFailure(error != .emptyType ? "partition_key: \(error)" : "\(error)"))
+            return MappingFailure(error != .emptyType ? "partition_key: \(error)" : "\(error)")
         }
     }
 

@@ -92,10 +92,12 @@ struct RulesBench: ParsableCommand {
             let clock = ContinuousClock()
             let start = clock.now
             let cpuStart = Self.threadCPUSeconds()
+            var mapped: [MappedEvent] = []
             for i in 0..<lines {
-                if case .events(let mapped) = rules.map(line: samples[i % samples.count], input: input, readTime: readTime) {
-                    for m in mapped {
-                        m.event.encode(into: &out)
+                mapped.removeAll(keepingCapacity: true)
+                if rules.map(line: samples[i % samples.count], input: input, readTime: readTime, into: &mapped) == .mapped {
+                    for k in mapped.indices {
+                        mapped[k].event.encode(into: &out)
                         events += 1
                     }
                 }

@@ -130,6 +130,27 @@ import Testing
         #expect(try JSONValue(parsing: event.event.data.bytes)["note"] == .string(#"by ann "q""#))
     }
 
+    @Test func mappingIntoAnArrayAppendsOrLeavesItAsItWas() throws {
+        let rules = try Self.rules("""
+              - { name: first, event: { type: A }, continue: true }
+              - { name: keyed, event: { type: K, partition_key: "${id}" } }
+            """)
+        var events: [MappedEvent] = []
+        let readTime = Self.readTime
+        #expect(rules.map(line: Array(#"{"id":"1"}"#.utf8), input: "app", readTime: readTime, into: &events) == .mapped)
+        #expect(events.map(\.event.type) == ["A", "K"])
+        // The second rule fails after the first made its event: the line is one unit, and
+        // the array keeps only what earlier lines put there.
+        #expect(
+            rules.map(line: Array(#"{"kind":"x"}"#.utf8), input: "app", readTime: readTime, into: &events)
+                == .mappingError(rule: "keyed", message: "partition_key: ${id} is absent or null in this line"))
+        #expect(events.map(\.event.type) == ["A", "K"])
+        #expect(rules.map(line: Array("[1]".utf8), input: "app", readTime: readTime, into: &events) == .invalid("not a JSON object (found an array)"))
+        #expect(rules.map(line: Array(#"{"id":"2"}"#.utf8), input: "app", readTime: readTime, into: &events) == .mapped)
+        #expect(events.map(\.event.partitionKey).suffix(1) == ["2"])
+        #expect(events.count == 4)
+    }
+
     @Test func missingTypeOrKeyIsAMappingErrorAndTheLineIsOneUnit() throws {
         let rules = try Self.rules("""
               - { name: first, event: { type: A }, continue: true }
