@@ -24,6 +24,20 @@ public enum PutRecordsResultEntry: Sendable, Equatable {
     case failure(code: String, message: String)
 }
 
+/// A record of a PutRecords request that Kinesis did not take: its position in the
+/// request, and why.
+public struct PutRecordsFailure: Sendable, Equatable {
+    public var index: Int
+    public var code: String
+    public var message: String
+
+    public init(index: Int, code: String, message: String) {
+        self.index = index
+        self.code = code
+        self.message = message
+    }
+}
+
 /// The answer to a PutRecords request: one entry per record, in the request's order.
 public struct PutRecordsResult: Sendable, Equatable {
     public var failedRecordCount: Int
@@ -188,26 +202,46 @@ public final class KinesisClient: Sendable {
     /// Puts 1 to 500 records in one request. A thrown error concerns the whole request;
     /// per-record failures come back as `.failure` entries, in the request's order.
     public func putRecords(stream: String, records: [PutRecordsEntry]) async throws(KinesisError) -> PutRecordsResult {
+        let answer = try await sendPutRecords(stream: stream, records: records)
+        guard let entries = PutRecordsAnswer.entries(answer) else { throw Self.unexpectedAnswer }
+        try Self.check(answered: entries.count, sent: records.count)
+        var failed = 0
+        for entry in entries {
+            if case .failure = entry { failed += 1 }
+        }
+        return PutRecordsResult(failedRecordCount: failed, records: entries)
+    }
+
+    /// Puts records as `putRecords(stream:records:)` does, but answers only the records
+    /// Kinesis did not take, by position: for a caller with no use for the accepted
+    /// records' shard ids and sequence numbers (the agent's sink), which are then not made
+    /// into two strings per record of every answer.
+    public func putRecordsReportingFailures(
+        stream: String, records: [PutRecordsEntry]
+    ) async throws(KinesisError) -> [PutRecordsFailure] {
+        let answer = try await sendPutRecords(stream: stream, records: records)
+        guard let (count, failed) = PutRecordsAnswer.failures(answer) else { throw Self.unexpectedAnswer }
+        try Self.check(answered: count, sent: records.count)
+        return failed
+    }
+
+    private func sendPutRecords(stream: String, records: [PutRecordsEntry]) async throws(KinesisError) -> [UInt8] {
         guard (1...Self.maxRecordsPerRequest).contains(records.count) else {
             throw KinesisError(
                 kind: .fatal, code: "ValidationException",
                 message: "a PutRecords request holds 1 to \(Self.maxRecordsPerRequest) records, not \(records.count)")
         }
         for record in records { try Self.validate(record) }
-        let answer = try await send(target: "PutRecords", body: PutRecordsBody.putRecords(stream: stream, records: records))
-        guard let entries = PutRecordsAnswer.entries(answer) else {
-            throw KinesisError(kind: .retryable, code: "InvalidResponse", message: "PutRecords answer is not the expected JSON")
-        }
-        guard entries.count == records.count else {
-            throw KinesisError(
-                kind: .retryable, code: "InvalidResponse",
-                message: "PutRecords answered \(entries.count) results for \(records.count) records")
-        }
-        var failed = 0
-        for entry in entries {
-            if case .failure = entry { failed += 1 }
-        }
-        return PutRecordsResult(failedRecordCount: failed, records: entries)
+        return try await send(target: "PutRecords", body: PutRecordsBody.putRecords(stream: stream, records: records))
+    }
+
+    private static let unexpectedAnswer = KinesisError(
+        kind: .retryable, code: "InvalidResponse", message: "PutRecords answer is not the expected JSON")
+
+    private static func check(answered: Int, sent: Int) throws(KinesisError) {
+        guard answered != sent else { return }
+        throw KinesisError(
+            kind: .retryable, code: "InvalidResponse", message: "PutRecords answered \(answered) results for \(sent) records")
     }
 
     /// Whether Kinesis takes `key` as a partition key: 1 to 256 Unicode scalars. A key of

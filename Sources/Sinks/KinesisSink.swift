@@ -47,16 +47,14 @@ public final class KinesisSink: EventSink {
                 message: "a batch holds at most \(Self.maxRequestBytes) bytes of data and keys, not \(requestBytes)")
         }
         guard !entries.isEmpty else { return results }
-        let answer: PutRecordsResult
+        let failed: [PutRecordsFailure]
         do {
-            answer = try await client.putRecords(stream: stream, records: entries)
+            failed = try await client.putRecordsReportingFailures(stream: stream, records: entries)
         } catch {
             throw SinkError(error)
         }
-        for (position, entry) in answer.records.enumerated() {
-            if case .failure(let code, let message) = entry {
-                results[sendIndices[position]] = .failed(code: code, message: message)
-            }
+        for failure in failed {
+            results[sendIndices[failure.index]] = .failed(code: failure.code, message: failure.message)
         }
         return results
     }

@@ -46,11 +46,17 @@ import Testing
         let stored = Set(try await setup.moto.readAll(setup.stream).map(\.key))
         #expect(stored == Set(sent.indices.filter { !failed.contains($0) }.map { "k\($0)" }))
 
+        // The same faults again (same seed, same positions), read as failures only.
+        try await setup.proxy.control("/faults/records", #"{"share": 0.4, "requests": 1, "seed": 7}"#)
+        let failures = try await setup.client.putRecordsReportingFailures(stream: setup.stream, records: sent)
+        #expect(failures.map(\.index) == failed)
+        #expect(failures.allSatisfy { failure in answer.records[failure.index] == .failure(code: failure.code, message: failure.message) })
+
         try await setup.proxy.control("/faults/records", #"{"share": 1.0, "code": "InternalFailure", "requests": 1}"#)
         let allFailed = try await setup.client.putRecords(stream: setup.stream, records: records(3))
         #expect(allFailed.failedRecordCount == 3)
         #expect(allFailed.records.allSatisfy { $0 == .failure(code: "InternalFailure", message: "Internal service failure.") })
-        #expect(try await setup.proxy.stats()["records_forwarded"] == 50 - failed.count)
+        #expect(try await setup.proxy.stats()["records_forwarded"] == 2 * (50 - failed.count))
     }
 
     @Test func wholeRequestErrorsInEveryFormat() async throws {

@@ -47,3 +47,47 @@ import Testing
         #expect(object == ["StreamARN": arn, "Data": "eA==", "PartitionKey": "k"])
     }
 }
+
+/// Reading PutRecords answers: every entry, or only the failed ones by position, from the
+/// same shapes; anything else is refused.
+@Suite struct PutRecordsAnswerTests {
+    static let mixed = Array(
+        #"""
+        {"FailedRecordCount":2,"Records":[
+          {"SequenceNumber":"49590338271490256608559692538361571095921575989136588898","ShardId":"shardId-000000000000"},
+          {"ErrorCode":"ProvisionedThroughputExceededException","ErrorMessage":"Rate exceeded for shard"},
+          {"SequenceNumber":"49590338271490256608559692538361571095921575989136588899","ShardId":"shardId-000000000001","ErrorCode":null},
+          {"ErrorCode":"InternalFailure"}],"EncryptionType":"NONE"}
+        """#.utf8)
+
+    @Test func entriesAndFailuresReadTheSameAnswer() throws {
+        let entries = try #require(PutRecordsAnswer.entries(Self.mixed))
+        #expect(entries == [
+            .success(shardId: "shardId-000000000000", sequenceNumber: "49590338271490256608559692538361571095921575989136588898"),
+            .failure(code: "ProvisionedThroughputExceededException", message: "Rate exceeded for shard"),
+            .success(shardId: "shardId-000000000001", sequenceNumber: "49590338271490256608559692538361571095921575989136588899"),
+            .failure(code: "InternalFailure", message: ""),
+        ])
+        let (count, failed) = try #require(PutRecordsAnswer.failures(Self.mixed))
+        #expect(count == 4)
+        #expect(failed == [
+            PutRecordsFailure(index: 1, code: "ProvisionedThroughputExceededException", message: "Rate exceeded for shard"),
+            PutRecordsFailure(index: 3, code: "InternalFailure", message: ""),
+        ])
+        let none = try #require(PutRecordsAnswer.failures(Array(#"{"Records":[{"ShardId":"s"},{}]}"#.utf8)))
+        #expect(none.count == 2 && none.failed.isEmpty)
+    }
+
+    @Test func otherShapesAreRefused() {
+        for text in [
+            "", "[]", #"{"Records":{}}"#, #"{"Records":[1]}"#, #"{"Records":[{"ErrorCode":5}]}"#,
+            #"{"Records":[{"ErrorCode":"X","ErrorMessage":[]}]}"#, #"{"Records":[{"ShardId":"s"}"#,
+        ] {
+            #expect(PutRecordsAnswer.failures(Array(text.utf8)) == nil, "\(text)")
+            #expect(PutRecordsAnswer.entries(Array(text.utf8)) == nil, "\(text)")
+        }
+        // A success whose sequence number is not a string is refused where it is read.
+        #expect(PutRecordsAnswer.entries(Array(#"{"Records":[{"SequenceNumber":1}]}"#.utf8)) == nil)
+        #expect(PutRecordsAnswer.failures(Array(#"{"Records":[]}"#.utf8))?.count == 0)
+    }
+}
