@@ -231,7 +231,7 @@ public final class KinesisClient: Sendable {
                 kind: .fatal, code: "ValidationException",
                 message: "a PutRecords request holds 1 to \(Self.maxRecordsPerRequest) records, not \(records.count)")
         }
-        for record in records { try Self.validate(record) }
+        for index in records.indices { try Self.validate(records[index]) }
         return try await send(target: "PutRecords", body: PutRecordsBody.putRecords(stream: stream, records: records))
     }
 
