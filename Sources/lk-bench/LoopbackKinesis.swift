@@ -337,9 +337,12 @@ final class LoopbackEndpoint: Sendable {
             return .failure(RequestFailure(code: "SerializationException", message: "\(at()) is not an object"))
         }
         // The key's length in bytes and in characters (code points: bytes that do not
-        // continue a UTF-8 sequence), read from the body without making a string.
+        // continue a UTF-8 sequence), read from the body without making a string; a key
+        // of 1 to 256 bytes has 1 to 256 characters, so only longer ones are counted.
         guard let keyIndex = member(view, index, "PartitionKey"),
-            let (keyBytes, keyLength) = view.withStringBytes(at: keyIndex, { ($0.count, $0.count { $0 & 0xC0 != 0x80 }) })
+            let (keyBytes, keyLength) = view.withStringBytes(at: keyIndex, { key in
+                (key.count, key.count <= maxPartitionKeyLength ? key.count : key.count { $0 & 0xC0 != 0x80 })
+            })
         else {
             return .failure(RequestFailure(code: "ValidationException", message: "\(at()): PartitionKey (a string) is required"))
         }
@@ -447,9 +450,8 @@ final class LoopbackEndpoint: Sendable {
         var failed = 0
         for outcome in outcomes { if case .throttled = outcome { failed += 1 } }
         var out: [UInt8] = []
-        out.reserveCapacity(48 + outcomes.count * 100)
+        out.reserveCapacity(48 + outcomes.count * acceptedEntry.count)
         out += Array(#"{"FailedRecordCount":\#(failed),"Records":["#.utf8)
-        let success = Array(#"","ShardId":"\#(shardId)"}"#.utf8)
         let throttled = failed > 0 ? Array(#"{"ErrorCode":"ProvisionedThroughputExceededException","ErrorMessage":"#.utf8) : []
         var message: [UInt8] = []
         if failed > 0 { JSONWriter.appendString(throttleMessage(stream), to: &message) }
@@ -457,21 +459,25 @@ final class LoopbackEndpoint: Sendable {
             if index > 0 { out.append(UInt8(ascii: ",")) }
             switch outcome {
             case .accepted(let sequence):
-                out += sequenceNumberKey
-                appendSequenceNumber(sequence, to: &out)
-                out += success
+                // The entry's text is the same but for the sequence number's last digits.
+                let start = out.count
+                out += acceptedEntry
+                writeDigits(of: sequence, endingAt: start + sequenceDigitsEnd, in: &out)
             case .throttled:
                 out += throttled
                 out += message
                 out.append(UInt8(ascii: "}"))
             }
         }
-        out += #"],"EncryptionType":"NONE"}"#.utf8
+        out += Array(#"],"EncryptionType":"NONE"}"#.utf8)
         return out
     }
 
-    private static let sequenceNumberKey = Array(#"{"SequenceNumber":""#.utf8)
-    private static let sequencePrefix = Array("495903382714902566085596925383".utf8)
+    /// An accepted entry of a PutRecords answer with sequence number 0, and where the
+    /// sequence number's last digit is in it.
+    private static let acceptedEntry = Array(#"{"SequenceNumber":"\#(sequencePrefix)\#(String(repeating: "0", count: 26))","ShardId":"\#(shardId)"}"#.utf8)
+    private static let sequenceDigitsEnd = #"{"SequenceNumber":""#.utf8.count + 56
+    private static let sequencePrefix = "495903382714902566085596925383"
 
     static func throttleMessage(_ stream: String) -> String {
         "Rate exceeded for shard \(shardId) in stream \(stream) under account 123456789012."
@@ -479,12 +485,16 @@ final class LoopbackEndpoint: Sendable {
 
     /// A 56-digit sequence number, as Kinesis writes them, increasing with `sequence`.
     static func appendSequenceNumber(_ sequence: UInt64, to out: inout [UInt8]) {
-        out += sequencePrefix
-        let start = out.count
-        out.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: 26))
-        var rest = sequence
-        var position = out.count - 1
-        while rest > 0 && position >= start {
+        out += Array(sequencePrefix.utf8)
+        out += repeatElement(UInt8(ascii: "0"), count: 26)
+        writeDigits(of: sequence, endingAt: out.count, in: &out)
+    }
+
+    /// Writes `value` in decimal over the zeros that end just before `end` in `out`.
+    private static func writeDigits(of value: UInt64, endingAt end: Int, in out: inout [UInt8]) {
+        var rest = value
+        var position = end - 1
+        while rest > 0 {
             out[position] = UInt8(ascii: "0") + UInt8(rest % 10)
             rest /= 10
             position -= 1
