@@ -128,6 +128,18 @@ enum Base64 {
                 var target = UnsafeMutableRawPointer(base + position)
                 var index = 0
                 let whole = bytes.count / 3 * 3
+                // Six bytes a step while eight can be read: one load, four lookups, one store.
+                while index + 8 <= bytes.count {
+                    let word = UInt64(bigEndian: UnsafeRawPointer(source + index).loadUnaligned(as: UInt64.self))
+                    let high = Int(truncatingIfNeeded: word >> 40)
+                    let low = Int(truncatingIfNeeded: word >> 16) & 0xFF_FFFF
+                    let eight =
+                        UInt64(pair[high >> 12]) | UInt64(pair[high & 0xFFF]) << 16 | UInt64(pair[low >> 12]) << 32
+                        | UInt64(pair[low & 0xFFF]) << 48
+                    target.storeBytes(of: eight.littleEndian, as: UInt64.self)
+                    target += 8
+                    index += 6
+                }
                 while index < whole {
                     let value = Int(source[index]) << 16 | Int(source[index + 1]) << 8 | Int(source[index + 2])
                     let four = UInt32(pair[value >> 12]) | UInt32(pair[value & 0xFFF]) << 16
