@@ -8,8 +8,8 @@ enum ByteScan {
     ///
     /// The first word is looked at alone (most keys and values in a log line end within
     /// it); then long runs (base64, messages) go 32 bytes a step, shorter ones eight; the
-    /// last few bytes in one more word that ends at `count` (so a 36-byte UUID takes three
-    /// steps, not five and four bytes), and a text shorter than a word byte by byte.
+    /// last few bytes in one more word that ends at `count` (a 36-byte UUID's last four
+    /// bytes in one step, not four), and a text shorter than a word byte by byte.
     @inline(__always)
     static func plainPrefix(_ pointer: UnsafeRawPointer, count: Int, orNonASCII: Bool) -> Int {
         var n = 0

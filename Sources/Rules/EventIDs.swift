@@ -7,7 +7,7 @@ import Glibc
 
 /// Random UUID v4s for event ids and default partition keys. The bytes come from the
 /// kernel's random source like `SystemRandomNumberGenerator`'s, but fetched 4 KiB at a
-/// time: one `getrandom` call per 128 UUIDs instead of two per UUID, which otherwise
+/// time: one `getrandom` call per 256 UUIDs instead of two per UUID, which otherwise
 /// costs more than all the rest of mapping a line. Each rule set has a source of its own,
 /// so that rule sets mapping on different cores do not take turns on one lock.
 final class EventIDs: Sendable {

@@ -473,9 +473,11 @@ final class LoopbackEndpoint: Sendable {
         return out
     }
 
-    /// An accepted entry of a PutRecords answer with sequence number 0, and where the
-    /// sequence number's last digit is in it.
-    private static let acceptedEntry = Array(#"{"SequenceNumber":"\#(sequencePrefix)\#(String(repeating: "0", count: 26))","ShardId":"\#(shardId)"}"#.utf8)
+    /// An accepted entry of a PutRecords answer whose sequence number ends in 26 zeros,
+    /// for `writeDigits` to write the record's count over.
+    private static let acceptedEntry = Array(
+        #"{"SequenceNumber":"\#(sequencePrefix)\#(String(repeating: "0", count: 26))","ShardId":"\#(shardId)"}"#.utf8)
+    /// Where the sequence number ends in `acceptedEntry`.
     private static let sequenceDigitsEnd = #"{"SequenceNumber":""#.utf8.count + 56
     private static let sequencePrefix = "495903382714902566085596925383"
 
