@@ -145,7 +145,7 @@ struct Parser {
         var escaped = false
         while i < b.count {
             // Words at a time: on to the first byte that is a quote, a backslash, a control
-            // or non-ASCII (or to the last few bytes).
+            // or non-ASCII, or to the end.
             if let base = b.baseAddress {
                 i += ByteScan.plainPrefix(base + i, count: b.count - i, orNonASCII: true)
                 guard i < b.count else { break }
@@ -161,10 +161,6 @@ struct Parser {
                 continue
             }
             if c < 0x20 { throw JSONError(offset: i, message: "control character \(describe(c)) in a string") }
-            if c < 0x80 {
-                i += 1
-                continue
-            }
             i = try validateUTF8(b, i)
         }
         throw JSONError(offset: start, message: "unterminated string")

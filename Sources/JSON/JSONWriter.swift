@@ -71,11 +71,8 @@ public enum JSONWriter {
                 i += ByteScan.plainPrefix(base + i, count: count - i, orNonASCII: false)
                 guard i < count else { break }
             }
+            // The scan stops only at a byte that needs an escape.
             let c = bytes[i]
-            guard c < 0x20 || c == UInt8(ascii: "\"") || c == UInt8(ascii: "\\") else {
-                i += 1
-                continue
-            }
             copyRun(to: i)
             runStart = i + 1
             i += 1
